@@ -1,0 +1,130 @@
+"""BlazePose's full landmark model run directly on a ROI, through OpenCV's TFLite importer.
+
+Running the landmark model on a crop we choose, instead of through MediaPipe's graph, is what lets arsdk
+find people that the BlazePose detector misses (small ones, and those whose face is hidden): any person
+box from any proposal stage becomes a ROI.
+
+Model I/O (pose_landmark_full.tflite): input (1, 256, 256, 3) RGB in [0, 1]; outputs ``Identity``
+(1, 195) = 39 points x (x, y, z, visibility logit, presence logit) in input pixels, ``Identity_1`` the
+pose-presence probability, ``Identity_2`` (1, 256, 256, 1) segmentation logits, ``Identity_4`` (1, 117) =
+39 world points in metres. Points 33 and 34 are the alignment points for the next ROI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ModelLoadError
+from ..types import NUM_LANDMARKS, BoxRaster, Landmarks, WorldLandmarks
+from .roi import Roi, roi_from_alignment
+
+__all__ = ["LandmarkResult", "BlazePoseLandmarkModel"]
+
+INPUT_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class LandmarkResult:
+    """What the landmark model says about one ROI.
+
+    Attributes:
+        score: pose-presence probability in [0, 1].
+        landmarks: 33 landmarks in frame pixels.
+        world_landmarks: 33 landmarks in metres.
+        mask: segmentation probability over the ROI's bounds (clipped to the frame).
+        next_roi: the ROI MediaPipe would use for this person next (from the alignment points).
+        roi: the ROI this result came from.
+    """
+
+    score: float
+    landmarks: Landmarks
+    world_landmarks: WorldLandmarks
+    mask: BoxRaster
+    next_roi: Roi
+    roi: Roi
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))).astype(np.float32)
+
+
+class BlazePoseLandmarkModel:
+    """The BlazePose full landmark model on OpenCV DNN. Not thread-safe: one instance per thread.
+
+    Args:
+        model_path: ``pose_landmark_full.tflite`` (see :func:`arsdk.estimators.models.find_model_files`).
+
+    Raises:
+        ModelLoadError: the file is missing or is not a model OpenCV can read.
+    """
+
+    def __init__(self, model_path: Path) -> None:
+        if not Path(model_path).is_file():
+            raise ModelLoadError(f"landmark model {model_path} not found; reinstall mediapipe==0.10.21")
+        try:
+            self._net = cv2.dnn.readNetFromTFLite(str(model_path))
+        except cv2.error as exc:
+            raise ModelLoadError(f"OpenCV cannot read {model_path} as a TFLite model: {exc}") from exc
+        self._outputs = ["Identity", "Identity_1", "Identity_2", "Identity_4"]
+        missing = set(self._outputs) - set(self._net.getUnconnectedOutLayersNames())
+        if missing:
+            raise ModelLoadError(f"{model_path} is not BlazePose's full landmark model (no outputs {missing})")
+
+    def infer(self, image_bgr: np.ndarray, roi: Roi) -> LandmarkResult:
+        """Run the model on ``roi`` of ``image_bgr`` and map everything back to frame coordinates."""
+        crop = roi.crop(image_bgr, INPUT_SIZE)
+        blob = cv2.dnn.blobFromImage(crop, scalefactor=1.0 / 255.0, swapRB=True)
+        self._net.setInput(blob)
+        raw_points, flag, seg, world = self._net.forward(self._outputs)
+        return self._decode(image_bgr.shape[:2], roi, raw_points, flag, seg, world)
+
+    def _decode(
+        self,
+        image_hw: tuple[int, int],
+        roi: Roi,
+        raw_points: np.ndarray,
+        flag: np.ndarray,
+        seg: np.ndarray,
+        world: np.ndarray,
+    ) -> LandmarkResult:
+        affine = roi.crop_to_frame(INPUT_SIZE)
+        points = raw_points.reshape(39, 5).astype(np.float64)
+        xy = points[:, :2] @ affine[:, :2].T + affine[:, 2]
+        scale = roi.size_px / INPUT_SIZE
+        landmarks = Landmarks(
+            xy_px=xy[:NUM_LANDMARKS].astype(np.float32),
+            z_px=(points[:NUM_LANDMARKS, 2] * scale).astype(np.float32),
+            visibility=_sigmoid(points[:NUM_LANDMARKS, 3]),
+            presence=_sigmoid(points[:NUM_LANDMARKS, 4]),
+        )
+        cos, sin = np.cos(roi.rotation_rad), np.sin(roi.rotation_rad)
+        w = world.reshape(39, 3)[:NUM_LANDMARKS].astype(np.float64)
+        world_xyz = np.column_stack([w[:, 0] * cos - w[:, 1] * sin, w[:, 0] * sin + w[:, 1] * cos, w[:, 2]])
+        return LandmarkResult(
+            score=float(np.clip(flag.ravel()[0], 0.0, 1.0)),
+            landmarks=landmarks,
+            world_landmarks=WorldLandmarks(world_xyz.astype(np.float32)),
+            mask=self._mask_to_frame(image_hw, roi, affine, seg.reshape(INPUT_SIZE, INPUT_SIZE)),
+            next_roi=roi_from_alignment(xy[33], xy[34]),
+            roi=roi,
+        )
+
+    @staticmethod
+    def _mask_to_frame(image_hw: tuple[int, int], roi: Roi, affine: np.ndarray, logits: np.ndarray) -> BoxRaster:
+        h, w = image_hw
+        bx0, by0, bx1, by1 = roi.bounds_xyxy()
+        x0, y0 = max(int(np.floor(bx0)), 0), max(int(np.floor(by0)), 0)
+        x1, y1 = min(int(np.ceil(bx1)), w), min(int(np.ceil(by1)), h)
+        if x1 <= x0 or y1 <= y0:
+            return BoxRaster((0, 0, 0, 0), np.zeros((0, 0), np.float32))
+        to_region = affine.copy()
+        to_region[:, 2] -= (x0, y0)
+        prob = _sigmoid(logits)
+        region = cv2.warpAffine(
+            prob, to_region, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        )
+        return BoxRaster((x0, y0, x1, y1), region)

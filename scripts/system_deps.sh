@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages that arsdk needs at run time: EGL + Mesa for headless pyrender, libGL/glib for OpenCV.
+# Installed only when missing and only when running as root; otherwise we say what to install.
+set -euo pipefail
+pkgs=(libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglib2.0-0)
+command -v dpkg-query >/dev/null 2>&1 || { echo "system_deps: not a Debian system; install EGL/Mesa yourself" >&2; exit 0; }
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = "0" ]; then
+  echo "system_deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "system_deps: missing Debian packages: ${missing[*]}" >&2
+  echo "system_deps: run 'sudo apt-get install ${missing[*]}' for 3D rendering (arsdk runs without it)" >&2
+fi
