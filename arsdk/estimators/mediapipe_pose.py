@@ -163,7 +163,9 @@ class MediaPipePoseEstimator:
             for roi in self._tracked_rois:
                 result = self._landmarker.infer(image, roi)
                 if result.score >= self.options.min_person_score:
-                    persons.append(self._to_person(result, wh, "track"))
+                    person = self._to_person(result, wh, "track")
+                    if not self._is_duplicate(person, persons):
+                        persons.append(person)
             self.clock.add("landmarks", start)
 
         if run_proposals and self._blazepose is not None:

@@ -1,0 +1,278 @@
+"""The ``arsdk`` command line: run, demo, dump, info.
+
+Exit codes: 0 ok; 2 bad input or usage (one line on stderr saying what to do); 1 internal error
+(with the traceback, for a bug report); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from . import __version__
+from .errors import ArsdkError, ConfigError, InputError
+
+__all__ = ["main", "build_parser", "sample_clip"]
+
+log = logging.getLogger("arsdk")
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so usage errors map to exit code 2 in one place."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(f"{message} (see '{self.prog} --help')")
+
+
+def sample_clip() -> Path:
+    """The sample clip shipped inside the package (100 frames of OpenCV's vtest.avi)."""
+    return Path(str(resources.files("arsdk") / "data" / "vtest_sample.avi"))
+
+
+def _add_estimator_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("estimator")
+    g.add_argument("--max-persons", type=int, default=10, help="at most this many people per frame (default 10)")
+    g.add_argument("--min-score", type=float, default=0.5, help="pose-presence score a person needs (default 0.5)")
+    g.add_argument("--no-hog", action="store_true", help="skip the HOG proposals (faster; misses small people)")
+    g.add_argument("--no-blazepose", action="store_true", help="skip the BlazePose full-frame detector")
+    g.add_argument(
+        "--proposal-interval",
+        type=int,
+        default=5,
+        help="on videos, look for new people every N frames and follow known ones in between (default 5)",
+    )
+
+
+def _add_source_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--loop", action="store_true", help="start files again at the end")
+    p.add_argument("--timeout-ms", type=int, default=5000, help="open/read timeout of streams (default 5000)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``arsdk`` command."""
+    parser = _Parser(prog="arsdk", description="Real-time multi-person full-body AR: dense pose, tracking, streaming.")
+    parser.add_argument("--version", action="version", version=f"arsdk {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run the pipeline on a camera, stream, video, image or folder")
+    run.add_argument("--source", required=True, help="camera index (0), rtsp:// or http(s):// URL, file or folder")
+    run.add_argument("--output", type=Path, help="write the result video (.mp4, .avi, ...) or, for a folder, images")
+    run.add_argument("--show", action="store_true", help="show the result in a window (needs a display)")
+    _add_source_options(run)
+    _add_estimator_options(run)
+
+    demo = sub.add_parser("demo", help="run the pipeline on the sample clip shipped with arsdk")
+    demo.add_argument("--output", type=Path, default=Path("out/demo.mp4"), help="default out/demo.mp4")
+    demo.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    _add_estimator_options(demo)
+
+    dump = sub.add_parser("dump", help="write the people of every frame as JSON (schema in docs/dump-schema.md)")
+    dump.add_argument("source", help="camera index, URL, file or folder")
+    dump.add_argument("--out", type=Path, required=True, help="folder for <frame index>.json files")
+    _add_source_options(dump)
+    _add_estimator_options(dump)
+
+    info = sub.add_parser("info", help="versions, device, EGL rendering, models")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.add_argument("--no-egl", action="store_true", help="skip the EGL rendering check")
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="arsdk: %(levelname)s: %(message)s")
+    if verbosity == 0:
+        # The native libraries print their own warnings (FFmpeg decode errors, MediaPipe graph set-up);
+        # arsdk reports what matters in one line. -v brings them back.
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "FATAL")
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        try:
+            import cv2
+
+            cv2.setLogLevel(1)  # fatal only: failures surface as exceptions anyway
+        except (ImportError, AttributeError):  # pragma: no cover
+            pass
+
+
+def _estimator(args: argparse.Namespace, video: bool):
+    from .estimators import MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
+
+    options = PoseEstimatorOptions(
+        running_mode=RunMode.VIDEO if video else RunMode.IMAGE,
+        max_persons=args.max_persons,
+        min_person_score=args.min_score,
+        use_hog=not args.no_hog,
+        use_blazepose=not args.no_blazepose,
+        proposal_interval=args.proposal_interval,
+    )
+    return MediaPipePoseEstimator(options)
+
+
+def _is_video(source) -> bool:  # noqa: ANN001
+    from .sources import LiveSource, VideoFileSource
+
+    return isinstance(source, (VideoFileSource, LiveSource))
+
+
+def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_label: str) -> int:  # noqa: ANN001
+    """Open the source and estimator, run the pipeline with a progress bar, report a truncated input."""
+    from tqdm import tqdm
+
+    from .draw import MarkPersons
+    from .pipeline import Pipeline, PipelineOptions
+    from .sources import SourceOptions, open_source
+
+    timeout = getattr(args, "timeout_ms", 5000)
+    if timeout <= 0:
+        raise ConfigError(f"--timeout-ms must be > 0, got {timeout}")
+    source_options = SourceOptions(loop=getattr(args, "loop", False), open_timeout_ms=timeout, read_timeout_ms=timeout)
+    with open_source(source_spec, source_options) as source:
+        sinks = sinks_for(source)
+        total = getattr(source, "frame_count", None) or len(getattr(source, "paths", [])) or None
+        if args.max_frames is not None and total is not None:
+            total = min(total, args.max_frames)
+        try:
+            with _estimator(args, _is_video(source)) as estimator:
+                pipeline = Pipeline(
+                    source,
+                    estimator,
+                    compositor=MarkPersons(),
+                    sinks=sinks,
+                    options=PipelineOptions(max_frames=args.max_frames),
+                )
+                bar = tqdm(total=total, unit="frame", desc=progress_label, disable=None, dynamic_ncols=True)
+
+                def on_result(result) -> None:  # noqa: ANN001
+                    bar.update(1)
+                    bar.set_postfix(people=len(result.persons), refresh=False)
+                    if getattr(sinks[-1] if sinks else None, "quit_requested", False):
+                        pipeline.stop()
+
+                try:
+                    stats = pipeline.run(on_result)
+                finally:
+                    bar.close()
+        finally:
+            for sink in sinks:
+                sink.close()
+    print(f"{stats.frames} frames, {stats.persons} person detections, {stats.fps:.1f} fps", file=sys.stderr)
+    if stats.ended_early is not None:
+        raise stats.ended_early
+    return EXIT_OK
+
+
+def _output_sinks(output: Path | None, show: bool, fps: float):
+    from .sinks import ImageFolderSink, VideoFileSink, WindowSink
+
+    sinks = []
+    if output is not None:
+        if output.suffix == "":
+            sinks.append(ImageFolderSink(output))
+        else:
+            sinks.append(VideoFileSink(output, fps=fps))
+    if show:
+        sinks.append(WindowSink())
+    return sinks
+
+
+def _source_fps(source) -> float:  # noqa: ANN001
+    return float(getattr(source, "fps", None) or getattr(getattr(source, "options", None), "image_fps", 10.0) or 10.0)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``arsdk run``."""
+    if args.output is None and not args.show:
+        raise ConfigError("nothing to do with the results: add --output FILE and/or --show")
+    return _execute(args.source, args, lambda src: _output_sinks(args.output, args.show, _source_fps(src)), "arsdk run")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``arsdk demo``."""
+    clip = sample_clip()
+    if not clip.is_file():
+        raise InputError(f"the sample clip {clip} is missing from the installation; reinstall arsdk")
+    args.loop = False
+    code = _execute(str(clip), args, lambda src: _output_sinks(args.output, False, _source_fps(src)), "arsdk demo")
+    print(f"demo video written to {args.output.resolve()}")
+    return code
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    """``arsdk dump``."""
+    from .dump import DumpSink
+
+    code = _execute(args.source, args, lambda src: [DumpSink(args.out)], "arsdk dump")
+    print(f"JSON written to {args.out.resolve()}")
+    return code
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """``arsdk info``."""
+    from .info import collect_info
+
+    info = collect_info(check_egl=not args.no_egl)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_OK
+    print(f"arsdk {info['versions'].get('arsdk')}  python {info['python']}  {info['platform']}")
+    for name, version in info["versions"].items():
+        print(f"  {name:24s} {version or 'not installed'}")
+    device = info["device"]
+    cuda = ", ".join(device.get("cuda_devices", [])) or "none"
+    print(f"device: {device['selected']} (CUDA devices: {cuda})")
+    if "egl" in info:
+        print(f"EGL rendering: {'yes' if info['egl']['works'] else 'no'} - {info['egl']['detail']}")
+    models = info["models"]
+    if "error" in models:
+        print(f"models: MISSING - {models['error']}")
+    else:
+        for name, path in models.items():
+            print(f"model {name}: {path}")
+    return EXIT_OK
+
+
+_COMMANDS = {"run": cmd_run, "demo": cmd_demo, "dump": cmd_dump, "info": cmd_info}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``arsdk`` command; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        _setup_logging(args.verbose)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_INPUT
+        for name in ("max_frames", "max_persons", "proposal_interval"):
+            value = getattr(args, name, None)
+            if value is not None and value < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+        return _COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"arsdk: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("arsdk: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ArsdkError as exc:
+        log.exception("internal error")
+        print(f"arsdk: internal error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except Exception:  # noqa: BLE001 - the one place that turns bugs into exit code 1 with a traceback
+        log.exception("internal error; please report it with the traceback above")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

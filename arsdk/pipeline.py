@@ -1,0 +1,228 @@
+"""The pipeline: source -> estimator -> tracker -> compositor -> sinks, with stages overlapping in threads.
+
+Three threads: a reader (decoding the next frame), the caller's thread (estimator, tracker, compositor:
+the heavy work, mostly in native code that releases the GIL) and a writer (encoding and the sinks).
+Files: every frame is processed, in order; the queues block. Live sources: the source keeps only the
+newest frame, so the pipeline drops frames instead of falling behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ConfigError, SourceEndedEarly
+from .protocols import Compositor, FrameSource, PoseEstimator, Sink, Tracker
+from .types import FrameResult
+
+__all__ = ["PipelineOptions", "PipelineStats", "Pipeline"]
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Attributes:
+    max_frames: stop after this many frames (None: until the source ends).
+    queue_size: frames buffered between threads (files only; live sources never queue).
+    """
+
+    max_frames: int | None = None
+    queue_size: int = 4
+
+    def __post_init__(self) -> None:
+        if self.max_frames is not None and self.max_frames < 1:
+            raise ConfigError(f"max_frames must be >= 1, got {self.max_frames}")
+        if self.queue_size < 1:
+            raise ConfigError(f"queue_size must be >= 1, got {self.queue_size}")
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    """What a run did: frames, wall time, per-stage milliseconds for every frame."""
+
+    frames: int = 0
+    persons: int = 0
+    wall_s: float = 0.0
+    stage_ms: dict[str, list[float]] = field(default_factory=dict)
+    dropped: int = 0
+    ended_early: SourceEndedEarly | None = None
+
+    @property
+    def fps(self) -> float:
+        """Frames per second over the whole run."""
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    def add(self, timings_ms: dict[str, float]) -> None:
+        """Record one frame's stage timings."""
+        for name, value in timings_ms.items():
+            self.stage_ms.setdefault(name, []).append(value)
+
+    def percentiles(self, q: Sequence[float] = (50, 90, 99)) -> dict[str, dict[str, float]]:
+        """Per stage: the given latency percentiles and the mean, in milliseconds."""
+        out = {}
+        for name, values in self.stage_ms.items():
+            arr = np.asarray(values)
+            out[name] = {f"p{int(p)}": float(np.percentile(arr, p)) for p in q} | {"mean": float(arr.mean())}
+        return out
+
+
+class Pipeline:
+    """Runs frames from a source through the stages into the sinks.
+
+    Args:
+        source: where frames come from (closed by the caller, or use ``with``).
+        estimator: finds people.
+        tracker: gives them ids (None: skipped).
+        compositor: draws the output image (None: the frame itself goes to the sinks).
+        sinks: where results go.
+        options: see :class:`PipelineOptions`.
+
+    Example:
+        >>> with open_source("clip.mp4") as src, MediaPipePoseEstimator() as est:  # doctest: +SKIP
+        ...     stats = Pipeline(src, est, compositor=MarkPersons(), sinks=[VideoFileSink("out.mp4")]).run()
+    """
+
+    def __init__(
+        self,
+        source: FrameSource,
+        estimator: PoseEstimator,
+        tracker: Tracker | None = None,
+        compositor: Compositor | None = None,
+        sinks: Sequence[Sink] = (),
+        options: PipelineOptions | None = None,
+    ) -> None:
+        self.source = source
+        self.estimator = estimator
+        self.tracker = tracker
+        self.compositor = compositor
+        self.sinks = list(sinks)
+        self.options = options or PipelineOptions()
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask a running ``run()`` to finish after the current frame (thread-safe)."""
+        self._stop.set()
+
+    def process(self, frame) -> FrameResult:  # noqa: ANN001 - a Frame
+        """Run the estimator, tracker and compositor on one frame (no threads, no sinks)."""
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        persons = self.estimator.infer(frame)
+        timings["estimator"] = (time.perf_counter() - start) * 1000.0
+        sub = getattr(getattr(self.estimator, "clock", None), "last_ms", None)
+        if isinstance(sub, dict):
+            timings.update({f"estimator.{k}": v for k, v in sub.items()})
+        if self.tracker is not None:
+            start = time.perf_counter()
+            persons = self.tracker.update(persons, frame.timestamp_ms)
+            timings["tracker"] = (time.perf_counter() - start) * 1000.0
+        image = None
+        if self.compositor is not None:
+            start = time.perf_counter()
+            image = self.compositor.render(frame, persons)
+            timings["compositor"] = (time.perf_counter() - start) * 1000.0
+        return FrameResult(frame=frame, persons=tuple(persons), image_bgr=image, timings_ms=timings)
+
+    def run(self, on_result: Callable[[FrameResult], None] | None = None) -> PipelineStats:
+        """Process the source to its end (or ``max_frames``, or ``stop()``).
+
+        Args:
+            on_result: called in the writer thread after the sinks, for progress bars and the like.
+
+        Returns:
+            The run's statistics. A truncated file is reported in ``stats.ended_early`` after every
+            readable frame went through; the caller decides whether that is an error.
+
+        Raises:
+            Whatever a stage or sink raises, after the other threads have stopped.
+        """
+        stats = PipelineStats()
+        inbox: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
+        outbox: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
+        errors: list[BaseException] = []
+        self._stop.clear()
+
+        def reader() -> None:
+            count = 0
+            try:
+                while not self._stop.is_set():
+                    if self.options.max_frames is not None and count >= self.options.max_frames:
+                        break
+                    start = time.perf_counter()
+                    frame = self.source.read()
+                    if frame is None:
+                        break
+                    _put(inbox, (frame, (time.perf_counter() - start) * 1000.0), self._stop)
+                    count += 1
+            except SourceEndedEarly as exc:
+                stats.ended_early = exc
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                errors.append(exc)
+            finally:
+                _put(inbox, _STOP, None)
+
+        def writer() -> None:
+            try:
+                while (item := outbox.get()) is not _STOP:
+                    start = time.perf_counter()
+                    for sink in self.sinks:
+                        sink.write(item)
+                    item.timings_ms["sinks"] = (time.perf_counter() - start) * 1000.0
+                    stats.add(item.timings_ms)
+                    if on_result is not None:
+                        on_result(item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                errors.append(exc)
+                self._stop.set()
+                while outbox.get() is not _STOP:  # drain so the producer never blocks
+                    pass
+
+        threads = [threading.Thread(target=reader, name="arsdk-reader", daemon=True),
+                   threading.Thread(target=writer, name="arsdk-writer", daemon=True)]  # fmt: skip
+        wall_start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        try:
+            while (item := inbox.get()) is not _STOP:
+                frame, capture_ms = item
+                if self._stop.is_set():
+                    continue  # drain the reader
+                result = self.process(frame)
+                result.timings_ms["capture"] = capture_ms
+                stats.frames += 1
+                stats.persons += len(result.persons)
+                outbox.put(result)
+        except BaseException:
+            self._stop.set()
+            while inbox.get() is not _STOP:
+                pass
+            raise
+        finally:
+            outbox.put(_STOP)
+            for thread in threads:
+                thread.join()
+            stats.wall_s = time.perf_counter() - wall_start
+            stats.dropped = int(getattr(self.source, "dropped", 0))
+        if errors:
+            raise errors[0]
+        return stats
+
+
+def _put(q: queue.Queue, item: object, stop: threading.Event | None) -> None:
+    """Put, but give up when ``stop`` is set (so a stopped pipeline never deadlocks on a full queue)."""
+    while True:
+        try:
+            q.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            if stop is not None and stop.is_set():
+                return

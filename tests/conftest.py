@@ -1,0 +1,61 @@
+"""Shared fixtures: the real footage in ../shared/data and one estimator per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("ARSDK_TEST_DATA", REPO.parent / "shared" / "data"))
+SAMPLE_CLIP = REPO / "arsdk" / "data" / "vtest_sample.avi"
+
+
+def data_file(name: str) -> Path:
+    path = DATA / name
+    if not path.is_file():
+        pytest.fail(f"test footage {path} is missing: put the shared data folder beside the repo or set ARSDK_TEST_DATA")
+    return path
+
+
+@pytest.fixture(scope="session")
+def messi_bgr() -> np.ndarray:
+    return cv2.imread(str(data_file("messi5.jpg")))
+
+
+@pytest.fixture(scope="session")
+def basketball_bgr() -> np.ndarray:
+    return cv2.imread(str(data_file("basketball1.png")))
+
+
+def read_video_frame(path: Path, index: int) -> np.ndarray:
+    cap = cv2.VideoCapture(str(path))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, image = cap.read()
+    cap.release()
+    assert ok, f"cannot read frame {index} of {path}"
+    return image
+
+
+@pytest.fixture(scope="session")
+def vtest200_bgr() -> np.ndarray:
+    return read_video_frame(data_file("vtest.avi"), 200)
+
+
+@pytest.fixture(scope="session")
+def image_estimator():
+    from arsdk import MediaPipePoseEstimator, PoseEstimatorOptions
+
+    with MediaPipePoseEstimator(PoseEstimatorOptions()) as estimator:
+        yield estimator
+
+
+@pytest.fixture(scope="session")
+def sample_clip() -> Path:
+    assert SAMPLE_CLIP.is_file(), "the shipped sample clip is missing"
+    return SAMPLE_CLIP
