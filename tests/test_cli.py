@@ -1,0 +1,138 @@
+"""The command line, in-process and through the real entry point."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from arsdk.cli import main
+from tests.conftest import REPO
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bad_inputs(tmp_path, sample_clip):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    text = tmp_path / "notes.mp4"
+    text.write_text("plain text\n")
+    truncated = tmp_path / "cut.avi"
+    truncated.write_bytes(sample_clip.read_bytes()[:600_000])
+    out = str(tmp_path / "out.mp4")
+    return {
+        "missing file": (["run", "--source", str(tmp_path / "nope.mp4"), "--output", out], "no such file"),
+        "truncated video": (["run", "--source", str(truncated), "--output", out], "looks truncated"),
+        "text named .mp4": (["run", "--source", str(text), "--output", out], "not a video OpenCV can open"),
+        "empty folder": (["run", "--source", str(empty), "--output", out], "folder holds no images"),
+        "unknown scheme": (["run", "--source", "gopher://127.0.0.1/x", "--output", out], "unknown URL scheme"),
+        "unreachable rtsp": (
+            ["run", "--source", f"rtsp://127.0.0.1:{_closed_port()}/x", "--timeout-ms", "1000", "--output", out],
+            "cannot open the stream within 1000 ms",
+        ),
+        "no output chosen": (["run", "--source", str(sample_clip)], "add --output FILE and/or --show"),
+        "bad option value": (["run", "--source", str(sample_clip), "--output", out, "--max-frames", "0"], "must be >= 1"),
+        "unknown option": (["run", "--source", "0", "--frobnicate"], "unrecognized arguments"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing file", "truncated video", "text named .mp4", "empty folder", "unknown scheme", "unreachable rtsp",
+     "no output chosen", "bad option value", "unknown option"],
+)  # fmt: skip
+def test_bad_input_exits_2_with_one_clear_line_and_no_traceback(case, tmp_path, sample_clip, capsys):
+    argv, message = _bad_inputs(tmp_path, sample_clip)[case]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    error_lines = [line for line in err.splitlines() if line.startswith("arsdk: error:")]
+    assert len(error_lines) == 1
+
+
+def test_truncated_video_keeps_the_frames_before_the_damage(tmp_path, sample_clip, capsys):
+    truncated = tmp_path / "cut.avi"
+    truncated.write_bytes(sample_clip.read_bytes()[:600_000])
+    out = tmp_path / "out.mp4"
+    assert main(["run", "--source", str(truncated), "--output", str(out), "--proposal-interval", "10"]) == 2
+    err = capsys.readouterr().err
+    read = int(err.split("video ended after ")[1].split()[0])
+    written = cv2.VideoCapture(str(out))
+    assert read > 0 and int(written.get(cv2.CAP_PROP_FRAME_COUNT)) == read
+
+
+def test_show_without_a_display_is_a_usage_error(monkeypatch, sample_clip, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["run", "--source", str(sample_clip), "--show", "--max-frames", "1"]) == 2
+    assert "no display" in capsys.readouterr().err
+
+
+def test_dump_writes_one_json_per_frame(tmp_path, sample_clip, capsys):
+    out = tmp_path / "dump"
+    assert main(["dump", str(sample_clip), "--out", str(out), "--max-frames", "3"]) == 0
+    files = sorted(out.glob("*.json"))
+    assert [f.name for f in files] == ["000000.json", "000001.json", "000002.json"]
+    doc = json.loads(files[2].read_text())
+    assert doc["schema"] == "arsdk.frame/1" and doc["frame_index"] == 2
+    assert (doc["width"], doc["height"]) == (768, 576)
+    assert len(doc["persons"]) >= 4
+    person = doc["persons"][0]
+    assert len(person["box_xyxy"]) == 4 and 0 <= person["score"] <= 1
+    assert len(person["landmarks"]) == 33 and all(len(p) == 3 for p in person["landmarks"])
+    assert len(person["world_landmarks_m"]) == 33
+    assert person["track_id"] is None and person["iuv"] is None
+    x0, y0, x1, y1 = person["box_xyxy"]
+    inside = [x0 - 5 <= x <= x1 + 5 and y0 - 5 <= y <= y1 + 5 for x, y, v in person["landmarks"] if v >= 0.5]
+    assert sum(inside) >= 0.9 * len(inside)
+    assert "JSON written to" in capsys.readouterr().out
+
+
+def test_demo_writes_a_video_and_says_where(tmp_path, capsys):
+    out = tmp_path / "demo.mp4"
+    assert main(["demo", "--output", str(out), "--max-frames", "4"]) == 0
+    assert f"demo video written to {out.resolve()}" in capsys.readouterr().out
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
+    assert (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (768, 576)
+
+
+def test_run_on_a_folder_writes_images(tmp_path, messi_bgr, basketball_bgr):
+    src = tmp_path / "in"
+    src.mkdir()
+    cv2.imwrite(str(src / "1.png"), messi_bgr)
+    cv2.imwrite(str(src / "2.png"), basketball_bgr)
+    assert main(["run", "--source", str(src), "--output", str(tmp_path / "marked")]) == 0
+    written = sorted((tmp_path / "marked").glob("*.png"))
+    assert [p.name for p in written] == ["000000.png", "000001.png"]
+    marked = cv2.imread(str(written[0]))
+    assert marked.shape == messi_bgr.shape and (marked != messi_bgr).any()
+
+
+def test_info_reports_versions_device_and_models(capsys):
+    assert main(["info", "--json", "--no-egl"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["versions"]["mediapipe"] == "0.10.21"
+    assert info["device"]["selected"] in ("cpu", "cuda")
+    assert info["models"]["pose_landmarker_task"].endswith(".task")
+
+
+def test_the_installed_entry_point_maps_errors_to_exit_codes(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-m", "arsdk", "run", "--source", str(tmp_path / "missing.avi"), "--output", "x.mp4"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "arsdk"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2 and "usage" in proc.stderr

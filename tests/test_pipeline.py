@@ -1,0 +1,108 @@
+"""The threaded pipeline on the sample clip, with the real estimator."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from arsdk import (
+    ConfigError,
+    MarkPersons,
+    MediaPipePoseEstimator,
+    Pipeline,
+    PipelineOptions,
+    PoseEstimatorOptions,
+    RunMode,
+    open_source,
+)
+from arsdk.info import egl_status
+
+
+class CollectSink:
+    def __init__(self):
+        self.results = []
+        self.closed = 0
+        self.threads = set()
+
+    def write(self, result):
+        self.threads.add(threading.current_thread().name)
+        self.results.append(result)
+
+    def close(self):
+        self.closed += 1
+
+
+class FailingSink:
+    def __init__(self, after: int):
+        self.after, self.seen = after, 0
+
+    def write(self, result):
+        self.seen += 1
+        if self.seen > self.after:
+            raise OSError("disk full")
+
+    def close(self):
+        pass
+
+
+@pytest.fixture(scope="module")
+def video_estimator():
+    with MediaPipePoseEstimator(PoseEstimatorOptions(running_mode=RunMode.VIDEO, proposal_interval=5)) as est:
+        yield est
+
+
+def test_pipeline_processes_every_file_frame_in_order_and_times_each_stage(sample_clip, video_estimator):
+    sink = CollectSink()
+    video_estimator.reset()
+    with open_source(sample_clip) as source:
+        pipeline = Pipeline(source, video_estimator, compositor=MarkPersons(), sinks=[sink],
+                            options=PipelineOptions(max_frames=12))  # fmt: skip
+        stats = pipeline.run()
+    assert stats.frames == 12 and [r.frame.index for r in sink.results] == list(range(12))
+    assert sink.threads == {"arsdk-writer"}, "sinks run in the writer thread"
+    assert stats.persons == sum(len(r.persons) for r in sink.results) >= 12 * 4
+    for name in ("capture", "estimator", "compositor", "sinks"):
+        assert len(stats.stage_ms[name]) == 12
+    assert "estimator.landmarks" in stats.stage_ms and "estimator.proposals_hog" in stats.stage_ms
+    assert set(stats.percentiles()["estimator"]) == {"p50", "p90", "p99", "mean"}
+    first = sink.results[0]
+    assert first.image_bgr is not None and first.image_bgr is not first.frame.image_bgr
+    # people are marked: the output differs from the frame inside every person box, and barely outside
+    changed = np.any(first.image_bgr != first.frame.image_bgr, axis=2)
+    for person in first.persons:
+        x0, y0, x1, y1 = person.box_xyxy.astype(int)
+        assert changed[y0:y1, x0:x1].mean() > 0.1
+    assert changed.mean() < 0.25
+
+
+def test_a_failing_sink_stops_the_run_with_its_error(sample_clip, video_estimator):
+    video_estimator.reset()
+    with open_source(sample_clip) as source:
+        pipeline = Pipeline(source, video_estimator, sinks=[FailingSink(after=2)])
+        with pytest.raises(OSError, match="disk full"):
+            pipeline.run()
+
+
+def test_stop_ends_the_run_early(sample_clip, video_estimator):
+    video_estimator.reset()
+    with open_source(sample_clip) as source:
+        pipeline = Pipeline(source, video_estimator)
+        seen = []
+
+        def on_result(result):
+            seen.append(result.frame.index)
+            if len(seen) == 3:
+                pipeline.stop()
+
+        stats = pipeline.run(on_result)
+    assert 3 <= stats.frames < 100
+
+
+def test_pipeline_options_are_range_checked():
+    with pytest.raises(ConfigError, match="max_frames"):
+        PipelineOptions(max_frames=0)
+
+
+def test_egl_offscreen_rendering_works_here():
+    works, detail = egl_status()
+    assert works, detail
