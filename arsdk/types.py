@@ -178,6 +178,16 @@ class BoxRaster:
             return canvas[0:0, 0:0], self.data[0:0, 0:0]
         return canvas[cy0:cy1, cx0:cx1], self.data[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
 
+    def crop_to(self, xyxy: tuple[int, int, int, int], fill: float = 0) -> np.ndarray:
+        """The data over another integer box, ``fill`` where this raster does not reach."""
+        x0, y0, x1, y1 = xyxy
+        out = np.full((y1 - y0, x1 - x0) + self.data.shape[2:], fill, dtype=self.data.dtype)
+        sx0, sy0, sx1, sy1 = self.xyxy
+        ix0, iy0, ix1, iy1 = max(x0, sx0), max(y0, sy0), min(x1, sx1), min(y1, sy1)
+        if ix1 > ix0 and iy1 > iy0:
+            out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = self.data[iy0 - sy0 : iy1 - sy0, ix0 - sx0 : ix1 - sx0]
+        return out
+
     def to_full(self, resolution_wh: tuple[int, int], fill: float = 0) -> np.ndarray:
         """The data pasted into a frame-sized array filled with ``fill`` elsewhere."""
         w, h = resolution_wh

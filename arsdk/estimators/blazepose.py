@@ -48,6 +48,25 @@ class LandmarkResult:
     roi: Roi
 
 
+# Landmark order with left and right swapped (the 6 alignment points 33..38 have no side).
+_MIRROR_ORDER = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23,
+                          26, 25, 28, 27, 30, 29, 32, 31, 33, 34, 35, 36, 37, 38])  # fmt: skip
+
+
+def _unmirror(outputs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Outputs of the mirrored crop, expressed for the unmirrored crop."""
+    points, flag, seg, world = outputs
+    points = points[_MIRROR_ORDER].copy()
+    points[:, 0] = INPUT_SIZE - points[:, 0]
+    world = world[_MIRROR_ORDER].copy()
+    world[:, 0] = -world[:, 0]
+    return points, flag, seg[:, ::-1], world
+
+
+def _average(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    return tuple((x + y) * 0.5 for x, y in zip(a, b))
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))).astype(np.float32)
 
@@ -74,13 +93,26 @@ class BlazePoseLandmarkModel:
         if missing:
             raise ModelLoadError(f"{model_path} is not BlazePose's full landmark model (no outputs {missing})")
 
-    def infer(self, image_bgr: np.ndarray, roi: Roi) -> LandmarkResult:
-        """Run the model on ``roi`` of ``image_bgr`` and map everything back to frame coordinates."""
+    def infer(self, image_bgr: np.ndarray, roi: Roi, flip_test: bool = False) -> LandmarkResult:
+        """Run the model on ``roi`` of ``image_bgr`` and map everything back to frame coordinates.
+
+        Args:
+            image_bgr: the frame.
+            roi: where the person is.
+            flip_test: also run the mirrored crop and average both (left and right swapped back): more
+                accurate and mirror-consistent, at twice the cost.
+        """
         crop = roi.crop(image_bgr, INPUT_SIZE)
-        blob = cv2.dnn.blobFromImage(crop, scalefactor=1.0 / 255.0, swapRB=True)
+        outputs = self._run(crop)
+        if flip_test:
+            outputs = _average(outputs, _unmirror(self._run(np.ascontiguousarray(crop[:, ::-1]))))
+        return self._decode(image_bgr.shape[:2], roi, *outputs)
+
+    def _run(self, crop_bgr: np.ndarray) -> tuple[np.ndarray, ...]:
+        blob = cv2.dnn.blobFromImage(crop_bgr, scalefactor=1.0 / 255.0, swapRB=True)
         self._net.setInput(blob)
-        raw_points, flag, seg, world = self._net.forward(self._outputs)
-        return self._decode(image_bgr.shape[:2], roi, raw_points, flag, seg, world)
+        points, flag, seg, world = self._net.forward(self._outputs)
+        return points.reshape(39, 5).copy(), flag.reshape(1).copy(), seg.reshape(INPUT_SIZE, INPUT_SIZE).copy(), world.reshape(39, 3).copy()
 
     def _decode(
         self,

@@ -49,6 +49,9 @@ class PoseEstimatorOptions:
             loose; the first pass's alignment points give a tight, rotated ROI).
         proposal_interval: VIDEO mode: run the proposal stages on every n-th frame only and follow known
             people in between (1 = every frame).
+        flip_test: run the landmark model on each region and on its mirror image and average the two (more
+            accurate and left/right-consistent; twice the landmark cost). People the BlazePose detector finds
+            then also go through arsdk's landmark pass.
         min_dedup_distance: two people whose head/torso landmarks lie closer than this fraction of their
             torso length are one person.
         task_path: override the ``.task`` bundle (default: built from the mediapipe wheel).
@@ -63,6 +66,7 @@ class PoseEstimatorOptions:
     hog_min_height_px: float = 64.0
     refine_passes: int = 1
     proposal_interval: int = 1
+    flip_test: bool = False
     min_dedup_distance: float = 0.35
     task_path: Path | None = None
     landmark_model_path: Path | None = None
@@ -161,7 +165,7 @@ class MediaPipePoseEstimator:
         if video:
             start = time.perf_counter()
             for roi in self._tracked_rois:
-                result = self._landmarker.infer(image, roi)
+                result = self._landmarker.infer(image, roi, self.options.flip_test)
                 if result.score >= self.options.min_person_score:
                     person = self._to_person(result, wh, "track")
                     if not self._is_duplicate(person, persons):
@@ -172,7 +176,7 @@ class MediaPipePoseEstimator:
             start = time.perf_counter()
             for person in self._blazepose.propose(image):
                 if person.score >= self.options.min_person_score and not self._is_duplicate(person, persons):
-                    persons.append(person)
+                    persons.append(self._relandmark(image, person, wh) if self.options.flip_test else person)
             self.clock.add("proposals_blazepose", start)
 
         if run_proposals and self._hog is not None:
@@ -183,9 +187,10 @@ class MediaPipePoseEstimator:
             for proposal in boxes:
                 if len(persons) >= self.options.max_persons or self._box_covered(proposal.box_xyxy, persons):
                     continue
-                result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy))
+                flip = self.options.flip_test
+                result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy), flip)
                 for _ in range(self.options.refine_passes):
-                    result = self._landmarker.infer(image, result.next_roi)
+                    result = self._landmarker.infer(image, result.next_roi, flip)
                 if result.score < self.options.min_person_score:
                     continue
                 person = self._to_person(result, wh, "hog")
@@ -205,6 +210,18 @@ class MediaPipePoseEstimator:
         self._last_index = -1
 
     # -- helpers -------------------------------------------------------------------------------------------
+
+    def _relandmark(self, image: np.ndarray, person: Person, resolution_wh: tuple[int, int]) -> Person:
+        """Run arsdk's own landmark pass (with flip test) on a person MediaPipe's graph found."""
+        assert person.landmarks is not None
+        roi = roi_from_landmarks(person.landmarks.xy_px, person.landmarks.visible(0.5))
+        if roi is None:
+            return person
+        result = self._landmarker.infer(image, roi, True)
+        result = self._landmarker.infer(image, result.next_roi, True)
+        if result.score < self.options.min_person_score:
+            return person
+        return self._to_person(result, resolution_wh, person.proposal)
 
     def _to_person(self, result: LandmarkResult, resolution_wh: tuple[int, int], proposal: str) -> Person:
         box = person_box(result.landmarks, result.mask, resolution_wh)
