@@ -1,4 +1,4 @@
-"""The ``arsdk`` command line: run, demo, dump, info.
+"""The ``arsdk`` command line: run, demo, dump, show, info.
 
 Exit codes: 0 ok; 2 bad input or usage (one line on stderr saying what to do); 1 internal error
 (with the traceback, for a bug report); 130 interrupted.
@@ -43,6 +43,8 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-score", type=float, default=0.5, help="pose-presence score a person needs (default 0.5)")
     g.add_argument("--no-hog", action="store_true", help="skip the HOG proposals (faster; misses small people)")
     g.add_argument("--no-blazepose", action="store_true", help="skip the BlazePose full-frame detector")
+    g.add_argument("--flip-test", action="store_true", help="average each landmark pass with its mirror image (2x cost)")
+    g.add_argument("--no-iuv", action="store_true", help="skip the dense IUV (landmarks and masks only)")
     g.add_argument(
         "--proposal-interval",
         type=int,
@@ -82,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(dump)
     _add_estimator_options(dump)
 
+    show = sub.add_parser("show", help="DensePose visualizations of an image or video (like apply_net show)")
+    show.add_argument("source", help="image, video, folder, camera index or URL")
+    show.add_argument("--vis", default="segm", help="comma-separated: segm, u, v, contour, texture, bbox (default segm)")
+    show.add_argument("--atlas", type=Path, help="texture atlas image for --vis texture (DensePose layout, 6N x 4N)")
+    show.add_argument("--out", type=Path, required=True, help="output image (for one image) or video file")
+    _add_source_options(show)
+    _add_estimator_options(show)
+
     info = sub.add_parser("info", help="versions, device, EGL rendering, models")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.add_argument("--no-egl", action="store_true", help="skip the EGL rendering check")
@@ -115,6 +125,8 @@ def _estimator(args: argparse.Namespace, video: bool):
         use_hog=not args.no_hog,
         use_blazepose=not args.no_blazepose,
         proposal_interval=args.proposal_interval,
+        flip_test=args.flip_test,
+        dense_iuv=not getattr(args, "no_iuv", False),
     )
     return MediaPipePoseEstimator(options)
 
@@ -125,7 +137,7 @@ def _is_video(source) -> bool:  # noqa: ANN001
     return isinstance(source, (VideoFileSource, LiveSource))
 
 
-def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_label: str) -> int:  # noqa: ANN001
+def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_label: str, compositor=None) -> int:  # noqa: ANN001
     """Open the source and estimator, run the pipeline with a progress bar, report a truncated input."""
     from tqdm import tqdm
 
@@ -147,7 +159,7 @@ def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_lab
                 pipeline = Pipeline(
                     source,
                     estimator,
-                    compositor=MarkPersons(),
+                    compositor=compositor or MarkPersons(),
                     sinks=sinks,
                     options=PipelineOptions(max_frames=args.max_frames),
                 )
@@ -217,6 +229,49 @@ def cmd_dump(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    """``arsdk show``."""
+    from .densepose.atlas import TextureAtlas
+    from .densepose.visualize import VisualizerCompositor, make_visualizers
+    from .sinks import ImageFolderSink, VideoFileSink
+    from .sources import IMAGE_EXTENSIONS
+
+    names = [n.strip() for n in args.vis.split(",") if n.strip()]
+    atlas = TextureAtlas.load(args.atlas) if args.atlas is not None else None
+    compositor = VisualizerCompositor(make_visualizers(names, atlas))
+    single_image = Path(args.source).suffix.lower() in IMAGE_EXTENSIONS
+    if single_image and args.out.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise ConfigError(f"--out {args.out}: for an image input write an image ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+
+    def sinks_for(src):  # noqa: ANN001, ANN202
+        if single_image:
+            return [_SingleImageSink(args.out)]
+        if args.out.suffix == "":
+            return [ImageFolderSink(args.out)]
+        return [VideoFileSink(args.out, fps=_source_fps(src))]
+
+    code = _execute(args.source, args, sinks_for, "arsdk show", compositor)
+    print(f"visualization written to {args.out.resolve()}")
+    return code
+
+
+class _SingleImageSink:
+    """Writes the one output image of an image input to the path the user named."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, result) -> None:  # noqa: ANN001
+        import cv2
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(self.path), result.output_bgr):
+            raise InputError(f"{self.path}: cannot write the image; check the folder is writable")
+
+    def close(self) -> None:
+        pass
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """``arsdk info``."""
     from .info import collect_info
@@ -242,7 +297,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": cmd_run, "demo": cmd_demo, "dump": cmd_dump, "info": cmd_info}
+_COMMANDS = {"run": cmd_run, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

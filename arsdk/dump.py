@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from .types import FrameResult, Person
@@ -42,6 +43,14 @@ def person_to_dict(person: Person, position: int) -> dict[str, Any]:
         out["world_landmarks_m"] = _round(person.world_landmarks.xyz_m, 3)
     if person.mask is not None:
         out["mask_area_px"] = int(np.count_nonzero(person.mask.data >= 0.5))
+    if person.iuv is not None:
+        counts = np.bincount(person.iuv.part_index.ravel(), minlength=25)
+        out["iuv"] = {
+            "xyxy": list(person.iuv.xyxy),
+            "pixels": int(counts[1:].sum()),
+            "part_pixels": {str(p): int(c) for p, c in enumerate(counts) if p > 0 and c > 0},
+            "instance": position + 1,
+        }
     stats = {k: v for k, v in person.attributes.items() if not k.startswith("_")}
     if stats:
         out["stats"] = stats
@@ -63,18 +72,34 @@ def frame_to_dict(result: FrameResult) -> dict[str, Any]:
 
 
 class DumpSink:
-    """Writes ``<folder>/<frame index, 6 digits>.json`` for every result. A context manager."""
+    """Writes ``<folder>/<frame index, 6 digits>.json`` for every result, and when the people carry IUV
+    also ``<index>_iuv.png`` (I, U*255, V*255 as B, G, R, DensePose's layout) and ``<index>_inds.png``
+    (16-bit instance image: 0 = background, k = ``persons[k - 1]``). A context manager.
+    """
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, iuv_images: bool = True) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.iuv_images = iuv_images
         self.frames_written = 0
 
     def write(self, result: FrameResult) -> None:
-        """Write one frame's JSON (atomically: a reader never sees half a file)."""
-        path = self.folder / f"{result.frame.index:06d}.json"
+        """Write one frame's files (atomically: a reader never sees half a file)."""
+        stem = f"{result.frame.index:06d}"
+        doc = frame_to_dict(result)
+        if self.iuv_images and any(p.iuv is not None for p in result.persons):
+            from .densepose.frame_iuv import frame_iuv
+
+            images = frame_iuv(result.persons, result.frame.resolution_wh)
+            for suffix, image in (("_iuv.png", images.iuv), ("_inds.png", images.instances)):
+                tmp = self.folder / f"{stem}{suffix}.tmp.png"
+                if not cv2.imwrite(str(tmp), image):
+                    raise OSError(f"cannot write {tmp}")
+                tmp.replace(self.folder / f"{stem}{suffix}")
+            doc["iuv_png"], doc["inds_png"] = f"{stem}_iuv.png", f"{stem}_inds.png"
+        path = self.folder / f"{stem}.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(frame_to_dict(result), separators=(",", ":")))
+        tmp.write_text(json.dumps(doc, separators=(",", ":")))
         tmp.replace(path)
         self.frames_written += 1
 

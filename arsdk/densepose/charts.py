@@ -172,16 +172,17 @@ def _lateral_sign(axis3: np.ndarray, lateral2: np.ndarray) -> float:
 
 
 def _margin(t: np.ndarray, before: float, span: float) -> np.ndarray:
-    return np.clip((t + before) / span, 0.0, 1.0)
+    """Map t to [0, 1]: the fixed range [-before, span - before] (stable from frame to frame), widened to
+    the pixels' own extent where they reach beyond it (so that no pixels pile up on the tile's edge)."""
+    lo, hi = -before, span - before
+    if t.size:
+        lo, hi = min(lo, float(t.min())), max(hi, float(t.max()))
+    return np.clip((t - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
 
 
 def _half_width(offsets: np.ndarray) -> float:
-    """The 98th percentile of |offset|: the silhouette's half-width, robust to a few stray pixels."""
-    if not offsets.size:
-        return 1.0
-    magnitude = np.abs(offsets)
-    k = min(int(0.98 * magnitude.size), magnitude.size - 1)
-    return float(np.partition(magnitude, k)[k])
+    """The silhouette's half-width across the axis: the largest |offset| (so no pixel is clipped)."""
+    return max(float(np.abs(offsets).max()), 1.0) if offsets.size else 1.0
 
 
 def _perpendicular(v: np.ndarray) -> np.ndarray:
@@ -300,7 +301,12 @@ def _group_image(region: np.ndarray, body: _Body, options: DenseChartOptions) ->
     """The segment group of every pixel of ``region``'s box (computed on a coarser grid for large people)."""
     h, w = region.shape
     step = max(1, math.ceil(math.sqrt(int(region.sum()) / _MAX_ASSIGN_PIXELS)))
-    coarse = region if step == 1 else cv2.resize(region, (math.ceil(w / step), math.ceil(h / step)), interpolation=cv2.INTER_AREA)
+    if step == 1:
+        coarse = region
+    else:  # a coarse cell is in the body if any of its pixels is (block max)
+        padded = np.zeros((math.ceil(h / step) * step, math.ceil(w / step) * step), np.uint8)
+        padded[:h, :w] = region
+        coarse = padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step).max(axis=(1, 3))
     cy, cx = np.nonzero(coarse)
     labels = np.zeros(coarse.shape, np.int64)
     if cx.size:

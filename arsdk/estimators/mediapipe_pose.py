@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..densepose.charts import DenseChartOptions, DenseIUVStage
 from ..errors import ConfigError
 from ..types import Frame, Person
 from .blazepose import BlazePoseLandmarkModel, LandmarkResult
@@ -52,6 +53,8 @@ class PoseEstimatorOptions:
         flip_test: run the landmark model on each region and on its mirror image and average the two (more
             accurate and left/right-consistent; twice the landmark cost). People the BlazePose detector finds
             then also go through arsdk's landmark pass.
+        dense_iuv: give every person DensePose's IUV (part index and chart coordinates) per pixel.
+        dense_options: options of the dense-pose stage.
         min_dedup_distance: two people whose head/torso landmarks lie closer than this fraction of their
             torso length are one person.
         task_path: override the ``.task`` bundle (default: built from the mediapipe wheel).
@@ -67,6 +70,8 @@ class PoseEstimatorOptions:
     refine_passes: int = 1
     proposal_interval: int = 1
     flip_test: bool = False
+    dense_iuv: bool = True
+    dense_options: DenseChartOptions = field(default_factory=DenseChartOptions)
     min_dedup_distance: float = 0.35
     task_path: Path | None = None
     landmark_model_path: Path | None = None
@@ -117,6 +122,7 @@ class MediaPipePoseEstimator:
             else None
         )
         self._hog = HogProposer(self.options.hog_min_height_px) if self.options.use_hog else None
+        self._dense = DenseIUVStage(self.options.dense_options) if self.options.dense_iuv else None
         self._tracked_rois: list[Roi] = []
         self._last_index = -1
         self._frames_since_proposals = 0
@@ -202,7 +208,12 @@ class MediaPipePoseEstimator:
         persons = persons[: self.options.max_persons]
         if video:
             self._tracked_rois = [r for r in (self._next_roi(p) for p in persons) if r is not None]
-        return tuple(persons)
+        result = tuple(p.replace(attributes={k: v for k, v in p.attributes.items() if not k.startswith("_")}) for p in persons)
+        if self._dense is not None:
+            start = time.perf_counter()
+            result = self._dense.apply(result, wh)
+            self.clock.add("dense_iuv", start)
+        return result
 
     def reset(self) -> None:
         """Forget the people followed in VIDEO mode (for example after a seek)."""
