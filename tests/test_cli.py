@@ -82,6 +82,7 @@ def test_dump_writes_one_json_per_frame(tmp_path, sample_clip, capsys):
     assert main(["dump", str(sample_clip), "--out", str(out), "--max-frames", "3"]) == 0
     files = sorted(out.glob("*.json"))
     assert [f.name for f in files] == ["000000.json", "000001.json", "000002.json"]
+    assert sorted(p.name for p in out.glob("000002_*.png")) == ["000002_inds.png", "000002_iuv.png"]
     doc = json.loads(files[2].read_text())
     assert doc["schema"] == "arsdk.frame/1" and doc["frame_index"] == 2
     assert (doc["width"], doc["height"]) == (768, 576)
@@ -90,7 +91,17 @@ def test_dump_writes_one_json_per_frame(tmp_path, sample_clip, capsys):
     assert len(person["box_xyxy"]) == 4 and 0 <= person["score"] <= 1
     assert len(person["landmarks"]) == 33 and all(len(p) == 3 for p in person["landmarks"])
     assert len(person["world_landmarks_m"]) == 33
-    assert person["track_id"] is None and person["iuv"] is None
+    assert person["track_id"] is None
+    iuv_image = cv2.imread(str(out / doc["iuv_png"]), cv2.IMREAD_UNCHANGED)
+    inds = cv2.imread(str(out / doc["inds_png"]), cv2.IMREAD_UNCHANGED)
+    assert iuv_image.shape == (576, 768, 3) and inds.shape == (576, 768) and inds.dtype.name == "uint16"
+    assert iuv_image[..., 0].max() <= 24
+    for person_doc in doc["persons"]:
+        # the instance image labels exactly the pixels the JSON counts for that person (nearer people may
+        # cover farther ones, so the image can hold fewer)
+        labelled = int((inds == person_doc["iuv"]["instance"]).sum())
+        assert 0 < labelled <= person_doc["iuv"]["pixels"] == sum(person_doc["iuv"]["part_pixels"].values())
+        assert ((iuv_image[..., 0] > 0) == (inds > 0)).all()
     x0, y0, x1, y1 = person["box_xyxy"]
     inside = [x0 - 5 <= x <= x1 + 5 and y0 - 5 <= y <= y1 + 5 for x, y, v in person["landmarks"] if v >= 0.5]
     assert sum(inside) >= 0.9 * len(inside)
