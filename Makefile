@@ -14,7 +14,7 @@ test: $(STAMP)
 	PYOPENGL_PLATFORM=egl $(PY) -m pytest
 
 bench: $(STAMP)
-	$(VENV)/bin/arsdk bench
+	$(PY) -m bench
 
 install: $(STAMP)
 

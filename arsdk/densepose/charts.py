@@ -130,8 +130,8 @@ def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarr
 
 def _along(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Parameter t of the points ``p`` (N, 2) along a-b (0 at a, 1 at b, unclipped)."""
-    ab = b - a
-    return ((p - a) @ ab) / max(float(ab @ ab), 1e-9)
+    ab = (b - a).astype(np.float32)
+    return ((p - a.astype(np.float32)) @ ab) / max(float(ab @ ab), 1e-9)
 
 
 def _quad_signed_distance(px: np.ndarray, py: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -262,12 +262,12 @@ def dense_iuv(person: Person, resolution_wh: tuple[int, int], options: DenseChar
     region = (person.mask.crop_to((x0, y0, x1, y1)) >= options.mask_threshold).astype(np.uint8)
     if options.support_radius > 0:
         _draw_support(region, body, options)
-    groups = _group_image(region, body, options)
+    labels, step = _coarse_groups(region, body, options)
     ys, xs = np.nonzero(region)
     if xs.size == 0:
         return None
     pixels = np.column_stack([xs, ys]).astype(np.float32) + 0.5
-    group = groups[ys, xs]
+    group = labels[ys // step, xs // step] if step > 1 else labels[ys, xs]
 
     part = np.zeros(len(pixels), np.uint8)
     uv = np.zeros((len(pixels), 2), np.float32)
@@ -297,8 +297,9 @@ _MAX_ASSIGN_PIXELS = 4000
 """Segments are assigned on a grid coarse enough to hold about this many body pixels (large people)."""
 
 
-def _group_image(region: np.ndarray, body: _Body, options: DenseChartOptions) -> np.ndarray:
-    """The segment group of every pixel of ``region``'s box (computed on a coarser grid for large people)."""
+def _coarse_groups(region: np.ndarray, body: _Body, options: DenseChartOptions) -> tuple[np.ndarray, int]:
+    """Segment groups on a grid of ``step`` x ``step`` pixel cells (coarser for large people): pixel (y, x)
+    belongs to ``labels[y // step, x // step]``."""
     h, w = region.shape
     step = max(1, math.ceil(math.sqrt(int(region.sum()) / _MAX_ASSIGN_PIXELS)))
     if step == 1:
@@ -313,9 +314,7 @@ def _group_image(region: np.ndarray, body: _Body, options: DenseChartOptions) ->
         px = (cx.astype(np.float32) + 0.5) * step
         py = (cy.astype(np.float32) + 0.5) * step
         labels[cy, cx] = _assign_groups(px, py, body, options)
-    if step > 1:
-        labels = np.repeat(np.repeat(labels, step, axis=0), step, axis=1)[:h, :w]
-    return labels
+    return labels, step
 
 
 def _segments(body: _Body) -> list[tuple[np.ndarray, np.ndarray, float, bool]]:

@@ -1,0 +1,47 @@
+"""Run the benchmarks and write bench/results/<date>.json and bench/results/<date>.md.
+
+Usage: python -m bench [--quick] [--data DIR] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+
+from . import dense_iuv
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="one image, few repetitions (for the harness test)")
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    args = parser.parse_args(argv)
+
+    images = dense_iuv.default_images(args.data)
+    if args.quick:
+        images = dict(list(images.items())[:1])
+    results = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "dense_iuv": dense_iuv.run(images, repeats=2 if args.quick else 7),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / datetime.date.today().isoformat()
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    report = [f"# arsdk benchmarks, {results['date']}", "", f"Machine: {results['machine']['platform']}, "
+              f"{results['machine']['cpus']} CPUs, Python {results['machine']['python']}.", "",
+              dense_iuv.markdown(results["dense_iuv"])]  # fmt: skip
+    stem.with_suffix(".md").write_text("\n".join(report))
+    print(f"benchmark results written to {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

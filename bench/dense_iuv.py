@@ -1,0 +1,94 @@
+"""Dense IUV cost per person, measured side by side with that person's landmark-model pass.
+
+For every person in the frames, the same number of repetitions of (a) BlazePose's landmark model on the
+person's region and (b) the dense-IUV stage on the person; the ratio b / a is the figure of merit
+(issue: at most 0.25). Medians over repetitions, then over people.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions
+from arsdk.densepose import dense_iuv
+from arsdk.estimators.blazepose import BlazePoseLandmarkModel
+from arsdk.estimators.models import find_model_files
+from arsdk.estimators.roi import roi_from_landmarks
+
+
+def _median_ms(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return float(np.median(times))
+
+
+def run(images: dict[str, np.ndarray], repeats: int = 5) -> dict:
+    """Per-person landmark and dense-IUV milliseconds, and their ratio."""
+    landmarker = BlazePoseLandmarkModel(find_model_files().landmarks)
+    rows = []
+    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False)) as estimator:
+        for name, image in images.items():
+            wh = (image.shape[1], image.shape[0])
+            for person in estimator.infer(Frame(image, 0, 0.0, name)):
+                roi = roi_from_landmarks(person.landmarks.xy_px, person.landmarks.visible(0.5))
+                if roi is None:
+                    continue
+                landmarks_ms = _median_ms(lambda: landmarker.infer(image, roi), repeats)
+                dense_ms = _median_ms(lambda: dense_iuv(person, wh), repeats)
+                rows.append({
+                    "image": name,
+                    "person_height_px": round(person.height_px, 1),
+                    "landmarks_ms": round(landmarks_ms, 3),
+                    "dense_iuv_ms": round(dense_ms, 3),
+                    "ratio": round(dense_ms / landmarks_ms, 4),
+                })  # fmt: skip
+    ratios = [r["ratio"] for r in rows]
+    return {
+        "persons": rows,
+        "median_ratio": float(np.median(ratios)) if ratios else None,
+        "max_ratio": float(np.max(ratios)) if ratios else None,
+        "target_ratio": 0.25,
+    }
+
+
+def markdown(result: dict) -> str:
+    """The result as a Markdown section."""
+    lines = [
+        "## Dense IUV per person vs. that person's landmark pass",
+        "",
+        f"Median ratio **{result['median_ratio']:.3f}**, worst {result['max_ratio']:.3f} "
+        f"(target: at most {result['target_ratio']}).",
+        "",
+        "| image | person height px | landmarks ms | dense IUV ms | ratio |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in result["persons"]:
+        lines.append(f"| {r['image']} | {r['person_height_px']} | {r['landmarks_ms']:.2f} | {r['dense_iuv_ms']:.2f} | {r['ratio']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def default_images(data_dir: Path) -> dict[str, np.ndarray]:
+    """messi5, basketball1 and two vtest frames when ../shared/data is there; else the shipped clip."""
+    import cv2
+
+    images = {}
+    for name in ("messi5.jpg", "basketball1.png"):
+        if (data_dir / name).is_file():
+            images[name] = cv2.imread(str(data_dir / name))
+    clip = data_dir / "vtest.avi"
+    if not clip.is_file():
+        clip = Path(__file__).resolve().parent.parent / "arsdk" / "data" / "vtest_sample.avi"
+    cap = cv2.VideoCapture(str(clip))
+    for index in (0, 50):
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = cap.read()
+        if ok:
+            images[f"{clip.name}#{index}"] = image
+    cap.release()
+    return images
