@@ -173,16 +173,24 @@ def _lateral_sign(axis3: np.ndarray, lateral2: np.ndarray) -> float:
 
 def _margin(t: np.ndarray, before: float, span: float) -> np.ndarray:
     """Map t to [0, 1]: the fixed range [-before, span - before] (stable from frame to frame), widened to
-    the pixels' own extent where they reach beyond it (so that no pixels pile up on the tile's edge)."""
+    the pixels' own extent (0.5 to 99.5 percentiles) where they reach beyond it, so that pixels do not pile
+    up on the tile's edge."""
     lo, hi = -before, span - before
     if t.size:
-        lo, hi = min(lo, float(t.min())), max(hi, float(t.max()))
+        lo, hi = min(lo, _quantile(t, 0.005)), max(hi, _quantile(t, 0.995))
     return np.clip((t - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
 
 
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The q-quantile by partial sort (cheaper than np.quantile for one value)."""
+    k = min(max(int(round(q * (values.size - 1))), 0), values.size - 1)
+    return float(np.partition(values, k)[k])
+
+
 def _half_width(offsets: np.ndarray) -> float:
-    """The silhouette's half-width across the axis: the largest |offset| (so no pixel is clipped)."""
-    return max(float(np.abs(offsets).max()), 1.0) if offsets.size else 1.0
+    """The silhouette's half-width across the axis: |offset| at its 99.5th percentile (a few stray pixels
+    far from the body are clipped rather than squeezing everyone else's chart)."""
+    return max(_quantile(np.abs(offsets), 0.995), 1.0) if offsets.size else 1.0
 
 
 def _perpendicular(v: np.ndarray) -> np.ndarray:
