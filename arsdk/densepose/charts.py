@@ -177,7 +177,10 @@ def _margin(t: np.ndarray, before: float, span: float) -> np.ndarray:
     up on the tile's edge."""
     lo, hi = -before, span - before
     if t.size:
-        lo, hi = min(lo, _quantile(t, 0.005)), max(hi, _quantile(t, 0.995))
+        if float(t.min()) < lo:
+            lo = min(lo, _quantile(t, 0.005))
+        if float(t.max()) > hi:
+            hi = max(hi, _quantile(t, 0.995))
     return np.clip((t - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
 
 
