@@ -2,7 +2,7 @@
 
 The table of contents. A frame flows through these stages::
 
-    open_source(spec) -> MediaPipePoseEstimator.infer(frame) -> tracker -> compositor -> sinks
+    open_source(spec) -> MediaPipePoseEstimator.infer(frame) -> PersonTracker -> compositor -> sinks
          Frame              tuple[Person] (landmarks, mask, IUV)                    FrameResult
 
 Quick start::
@@ -38,6 +38,7 @@ from .pipeline import Pipeline, PipelineOptions, PipelineStats
 from .protocols import Compositor, FrameSource, PoseEstimator, Sink, Tracker
 from .sinks import ImageFolderSink, VideoFileSink, WindowSink
 from .sources import SourceOptions, open_source
+from .tracking import PersonTracker, TrackerOptions, to_supervision
 from .types import (
     LANDMARK_NAMES,
     NUM_LANDMARKS,
@@ -62,6 +63,8 @@ __all__ = [
     "open_source", "SourceOptions",
     # estimators
     "MediaPipePoseEstimator", "PoseEstimatorOptions", "RunMode",
+    # tracking
+    "PersonTracker", "TrackerOptions", "to_supervision",
     # pipeline
     "Pipeline", "PipelineOptions", "PipelineStats",
     # output

@@ -45,6 +45,7 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-blazepose", action="store_true", help="skip the BlazePose full-frame detector")
     g.add_argument("--flip-test", action="store_true", help="average each landmark pass with its mirror image (2x cost)")
     g.add_argument("--no-iuv", action="store_true", help="skip the dense IUV (landmarks and masks only)")
+    g.add_argument("--no-track", action="store_true", help="skip the tracker (no stable IDs)")
     g.add_argument(
         "--proposal-interval",
         type=int,
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     dump = sub.add_parser("dump", help="write the people of every frame as JSON (schema in docs/dump-schema.md)")
     dump.add_argument("source", help="camera index, URL, file or folder")
     dump.add_argument("--out", type=Path, required=True, help="folder for <frame index>.json files")
+    dump.add_argument("--track", action="store_true", help="track people: write track_id and live statistics")
     _add_source_options(dump)
     _add_estimator_options(dump)
 
@@ -131,6 +133,14 @@ def _estimator(args: argparse.Namespace, video: bool):
     return MediaPipePoseEstimator(options)
 
 
+def _tracker(args: argparse.Namespace, source):  # noqa: ANN001, ANN202
+    """The tracker for ordered sources (videos, streams): on for run, demo and show, on request for dump."""
+    from .tracking import PersonTracker
+
+    wanted = getattr(args, "track", True) and not getattr(args, "no_track", False)
+    return PersonTracker() if wanted and _is_video(source) else None
+
+
 def _is_video(source) -> bool:  # noqa: ANN001
     from .sources import LiveSource, VideoFileSource
 
@@ -159,6 +169,7 @@ def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_lab
                 pipeline = Pipeline(
                     source,
                     estimator,
+                    tracker=_tracker(args, source),
                     compositor=compositor or MarkPersons(),
                     sinks=sinks,
                     options=PipelineOptions(max_frames=args.max_frames),

@@ -123,7 +123,7 @@ class Pipeline:
             timings.update({f"estimator.{k}": v for k, v in sub.items()})
         if self.tracker is not None:
             start = time.perf_counter()
-            persons = self.tracker.update(persons, frame.timestamp_ms)
+            persons = self.tracker.update(persons, frame.timestamp_ms, frame.image_bgr)
             timings["tracker"] = (time.perf_counter() - start) * 1000.0
         image = None
         if self.compositor is not None:

@@ -46,8 +46,11 @@ class PoseEstimator(Protocol):
 class Tracker(Protocol):
     """Gives people stable identities across frames."""
 
-    def update(self, persons: tuple[Person, ...], timestamp_ms: float) -> tuple[Person, ...]:
-        """New ``Person`` objects with ``track_id`` set; the input is not modified."""
+    def update(
+        self, persons: tuple[Person, ...], timestamp_ms: float, image_bgr: np.ndarray | None = None
+    ) -> tuple[Person, ...]:
+        """New ``Person`` objects with ``track_id`` set; the input is not modified. ``image_bgr`` (the frame)
+        is optional, for appearance."""
         ...
 
 

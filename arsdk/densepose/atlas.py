@@ -158,11 +158,19 @@ def _bilinear(tx: np.ndarray, ty: np.ndarray, n: int) -> tuple[list[np.ndarray],
     return xs, ys, ws
 
 
+def _strided(part_index: np.ndarray, stride: int) -> np.ndarray:
+    """``part_index`` with all but every ``stride``-th row and column zeroed."""
+    keep = np.zeros(part_index.shape, bool)
+    keep[::stride, ::stride] = True
+    return np.where(keep, part_index, 0).astype(np.uint8)
+
+
 def extract_atlas(
     image_bgr: np.ndarray,
     iuv: PersonIUV,
     accumulator: AtlasAccumulator | None = None,
     weight: float = 1.0,
+    pixel_stride: int = 1,
 ) -> AtlasAccumulator:
     """Write a person's pixel colours into an atlas accumulator by their IUV.
 
@@ -171,12 +179,15 @@ def extract_atlas(
         iuv: the person's IUV.
         accumulator: add to this one (building appearance over frames); a new one when None.
         weight: how much this frame counts.
+        pixel_stride: use every n-th pixel in each direction (cheaper, for coarse appearance models).
 
     Returns:
         The accumulator (the same object when one was given).
     """
     acc = accumulator if accumulator is not None else AtlasAccumulator()
     n = acc.tile_size
+    if pixel_stride > 1:
+        iuv = PersonIUV(iuv.xyxy, _strided(iuv.part_index, pixel_stride), iuv.uv)
     ys, xs, tile, tx, ty = _texel_coords(iuv, n)
     if ys.size == 0:
         return acc

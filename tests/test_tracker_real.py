@@ -1,0 +1,68 @@
+"""The tracker on real footage: people who walk alone keep one ID (checked by hand on the sample clip)."""
+
+import numpy as np
+import pytest
+
+from arsdk import MediaPipePoseEstimator, Pipeline, PersonTracker, PoseEstimatorOptions, RunMode, open_source
+
+# Walkers of the shipped clip (frames 150-249 of vtest.avi) seen walking alone, checked by hand on the
+# rendered video: (first frame, centre x, y there, frames the walk lasts in the clip).
+LONE_WALKERS = [
+    (30, 604, 165, 60),  # down the path from the top right to the left, once clear of the group there
+    (12, 361, 210, 50),  # along the tape to the left until leaving the frame
+]
+
+
+@pytest.fixture(scope="module")
+def tracked_clip(sample_clip):
+    results = []
+
+    class Collect:
+        def write(self, result):
+            results.append(result)
+
+        def close(self):
+            pass
+
+    options = PoseEstimatorOptions(running_mode=RunMode.VIDEO, proposal_interval=5)
+    with open_source(sample_clip) as source, MediaPipePoseEstimator(options) as estimator:
+        Pipeline(source, estimator, tracker=PersonTracker(), sinks=[Collect()]).run()
+    return results
+
+
+def _follow(results, start_frame, x, y, max_step_px=30.0):
+    """The track ids along the path of the detection nearest to the walker, frame after frame."""
+    ids, position = [], np.array([x, y], float)
+    for result in results[start_frame:]:
+        centres = [((p.box_xyxy[0] + p.box_xyxy[2]) / 2, (p.box_xyxy[1] + p.box_xyxy[3]) / 2) for p in result.persons]
+        if not centres:
+            continue
+        distances = np.linalg.norm(np.array(centres) - position, axis=1)
+        k = int(np.argmin(distances))
+        if distances[k] > max_step_px:
+            continue  # missed in this frame
+        position = np.array(centres[k])
+        ids.append(result.persons[k].track_id)
+    return ids
+
+
+@pytest.mark.parametrize(("start", "x", "y", "frames"), LONE_WALKERS)
+def test_a_person_walking_alone_keeps_one_id(tracked_clip, start, x, y, frames):
+    ids = _follow(tracked_clip, start, x, y)
+    assert len(ids) >= frames
+    tracked = [i for i in ids if i is not None]
+    assert len(tracked) >= 0.9 * len(ids)
+    assert len(set(tracked)) == 1, f"ID switches along the walk: {ids}"
+
+
+def test_tracked_people_carry_live_statistics(tracked_clip):
+    last = tracked_clip[-1]
+    stats = [p.attributes for p in last.persons if p.track_id is not None]
+    assert stats
+    for s in stats:
+        assert s["time_on_screen_s"] >= 0 and s["speed_px_s"] >= 0
+        assert s["direction"] in {"left", "right", "towards", "away", "still"}
+        assert s["facing"] in {"towards", "away", "sideways", None}
+    walking = [s for s in stats if s["time_on_screen_s"] > 3 and s["speed_m_s"]]
+    assert walking and all(0.0 <= s["speed_m_s"] < 3.0 for s in walking), "speeds in m/s"
+    assert max(s["speed_m_s"] for s in walking) > 0.5, "someone in the clip walks at a walking pace"
