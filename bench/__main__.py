@@ -12,7 +12,7 @@ import os
 import platform
 from pathlib import Path
 
-from . import dense_iuv
+from . import dense_iuv, tracker
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,13 +31,14 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "dense_iuv": dense_iuv.run(images, repeats=2 if args.quick else 7),
+        "tracker": tracker.run(frames=10 if args.quick else 100),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / datetime.date.today().isoformat()
     stem.with_suffix(".json").write_text(json.dumps(results, indent=2))
     report = [f"# arsdk benchmarks, {results['date']}", "", f"Machine: {results['machine']['platform']}, "
               f"{results['machine']['cpus']} CPUs, Python {results['machine']['python']}.", "",
-              dense_iuv.markdown(results["dense_iuv"])]  # fmt: skip
+              dense_iuv.markdown(results["dense_iuv"]), tracker.markdown(results["tracker"])]  # fmt: skip
     stem.with_suffix(".md").write_text("\n".join(report))
     print(f"benchmark results written to {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
     return 0

@@ -11,4 +11,7 @@ def test_bench_harness_writes_json_and_markdown(tmp_path):
     result = json.loads(json_file.read_text())["dense_iuv"]
     assert result["persons"] and all(r["landmarks_ms"] > 0 and r["dense_iuv_ms"] > 0 for r in result["persons"])
     assert min(r["ratio"] for r in result["persons"]) <= result["median_ratio"] <= result["max_ratio"]
-    assert "| image |" in next(tmp_path.glob("*.md")).read_text()
+    report = next(tmp_path.glob("*.md")).read_text()
+    assert "| image |" in report and "supervision ByteTrack" in report
+    tracker = json.loads(json_file.read_text())["tracker"]
+    assert tracker["bytetrack_ms"] > 0 and tracker["arsdk_with_appearance_ms"] > 0

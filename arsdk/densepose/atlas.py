@@ -201,10 +201,16 @@ def extract_atlas(
     index = np.concatenate([(tile * n + ky) * n + kx for kx, ky in zip(xs4, ys4)])
     wk = np.concatenate(ws4) * np.float32(weight)
     colour4 = np.tile(colour, (4, 1))
-    # Sum over the texels actually touched (a few thousand), not over the whole atlas.
-    touched, compact = np.unique(index, return_inverse=True)
     flat_weight = acc.weight.reshape(-1)
     flat_sum = acc.sum_bgr.reshape(-1, 3)
+    size = flat_weight.size
+    if size <= 4 * index.size:  # small atlas: sum straight into it
+        flat_weight += np.bincount(index, wk, size).astype(np.float32)
+        for c in range(3):
+            flat_sum[:, c] += np.bincount(index, wk * colour4[:, c], size).astype(np.float32)
+        return acc
+    # Large atlas: sum over the texels actually touched (a few thousand), not over the whole atlas.
+    touched, compact = np.unique(index, return_inverse=True)
     flat_weight[touched] += np.bincount(compact, wk, touched.size).astype(np.float32)
     for c in range(3):
         flat_sum[touched, c] += np.bincount(compact, wk * colour4[:, c], touched.size).astype(np.float32)
