@@ -71,12 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--source", required=True, help="camera index (0), rtsp:// or http(s):// URL, file or folder")
     run.add_argument("--output", type=Path, help="write the result video (.mp4, .avi, ...) or, for a folder, images")
     run.add_argument("--show", action="store_true", help="show the result in a window (needs a display)")
+    run.add_argument("--effect", action="append", metavar="NAME[:k=v,...]",
+                     help="AR effect, repeatable, applied in order: texture, swap, labels, segm, u, v, contour "
+                          "(e.g. texture:atlas=stripes,shading=0.5); default: mark people")  # fmt: skip
     _add_source_options(run)
     _add_estimator_options(run)
 
     demo = sub.add_parser("demo", help="run the pipeline on the sample clip shipped with arsdk")
     demo.add_argument("--output", type=Path, default=Path("out/demo.mp4"), help="default out/demo.mp4")
     demo.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    demo.add_argument("--effect", action="append", metavar="NAME[:k=v,...]",
+                      help="effects instead of the demo's swap + costume + labels")  # fmt: skip
     _add_estimator_options(demo)
 
     dump = sub.add_parser("dump", help="write the people of every frame as JSON (schema in docs/dump-schema.md)")
@@ -166,6 +171,10 @@ def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_lab
             total = min(total, args.max_frames)
         try:
             with _estimator(args, _is_video(source)) as estimator:
+                if compositor is None and getattr(args, "effect", None):
+                    from .compositor import Compositor, parse_effect
+
+                    compositor = Compositor([parse_effect(spec, {"estimator": estimator}) for spec in args.effect])
                 pipeline = Pipeline(
                     source,
                     estimator,
@@ -226,6 +235,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not clip.is_file():
         raise InputError(f"the sample clip {clip} is missing from the installation; reinstall arsdk")
     args.loop = False
+    if not args.effect:
+        args.effect = ["swap", "texture:atlas=costume,ids=odd", "labels"]
     code = _execute(str(clip), args, lambda src: _output_sinks(args.output, False, _source_fps(src)), "arsdk demo")
     print(f"demo video written to {args.output.resolve()}")
     return code
