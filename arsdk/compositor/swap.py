@@ -125,6 +125,15 @@ def atlas_of_reference(image_bgr: np.ndarray, estimator, tile_size: int = 64) ->
     Raises:
         ConfigError: nobody is found in the image.
     """
+    from dataclasses import replace
+
+    from ..estimators import MediaPipePoseEstimator, RunMode
+
+    options = getattr(estimator, "options", None)
+    if options is not None and getattr(options, "running_mode", None) is RunMode.VIDEO:
+        # The reference is a still, not a frame of the video: give it an estimator of its own.
+        with MediaPipePoseEstimator(replace(options, running_mode=RunMode.IMAGE)) as still:
+            return atlas_of_reference(image_bgr, still, tile_size)
     persons = [p for p in estimator.infer(Frame(image_bgr, 0, 0.0, "reference")) if p.iuv is not None]
     if not persons:
         raise ConfigError("no person found in the reference image; use a photo showing one whole person")
