@@ -83,6 +83,15 @@ def _swap(options: dict, context: dict):  # noqa: ANN202
     return SwapEffect(atlas, _float(options, "shading", 0.7))
 
 
+def _avatar(options: dict, context: dict):  # noqa: ANN202
+    from .avatar import AvatarEffect
+
+    atlas = options.pop("atlas", None)
+    return AvatarEffect(load_atlas(atlas) if atlas else None, view=options.pop("view", "orbit"),
+                        overlay=options.pop("overlay", "yes") not in ("no", "0", "false"),
+                        view_output=options.pop("view_output", None))  # fmt: skip
+
+
 def _labels(options: dict, context: dict):  # noqa: ANN202
     return LabelsEffect(font_scale=_float(options, "scale", 0.45))
 
@@ -91,6 +100,7 @@ EFFECTS: dict[str, Callable[[dict, dict], object]] = {
     "texture": _texture,
     "swap": _swap,
     "labels": _labels,
+    "avatar": _avatar,
     **{name: (lambda options, context, name=name: DenseVisEffect(name)) for name in ("segm", "u", "v", "contour")},
 }
 """Effect name -> factory(options, context). Options come from ``NAME:key=value,key=value``."""

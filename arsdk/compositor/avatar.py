@@ -1,0 +1,326 @@
+"""``avatar``: a 3D body for each person, textured with the person's atlas, rendered with pyrender.
+
+The mesh is built from the world landmarks (metres): tubes for the torso and limbs, a sphere for the
+head, short tubes for hands and feet, with the radii the dense charts use. Each patch carries the same
+chart as the IUV (front and back halves on their DensePose tiles, V along the segment), so the person's
+own atlas (accumulated by the swap effect's appearance bank) textures it, or any DensePose atlas.
+
+Two renders per frame:
+* over the person: an orthographic camera fitted so that the world landmarks project onto the image
+  landmarks (scale and offset by least squares; MediaPipe's world axes are the camera's axes);
+* from a free viewpoint (``orbit``, ``side``, ``top``): ``last_view_bgr``, a live 3D model of each
+  person that can be put into any scene.
+
+Rendering goes through EGL (``PYOPENGL_PLATFORM=egl``; Mesa's software rasterizer on CPUs). Where EGL is
+missing the effect says so once in the log and leaves the image as it is; other effects keep running.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..densepose.atlas import TextureAtlas
+from ..densepose.parts import part_tile_origin
+from ..errors import ConfigError
+from ..types import Frame, Person
+from .swap import AppearanceBank
+
+__all__ = ["BodyMesh", "build_body_mesh", "fit_orthographic", "AvatarEffect", "VIEWS"]
+
+log = logging.getLogger(__name__)
+VIEWS = ("orbit", "side", "top", "front")
+_CLOTHING = 1.2
+
+
+@dataclass(frozen=True, slots=True)
+class BodyMesh:
+    """A textured body mesh in the world landmarks' frame (metres; x right, y down, z away from the camera).
+
+    Attributes:
+        vertices: (V, 3) float32.
+        faces: (F, 3) int32, counter-clockwise seen from outside.
+        uv_atlas: (V, 2) float32, texture coordinates in a DensePose atlas image (0..1, origin bottom-left).
+        part: (V,) uint8, the DensePose part of each vertex.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    uv_atlas: np.ndarray
+    part: np.ndarray
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-9 else v * 0.0
+
+
+def _atlas_uv(part: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Chart (part, U, V) -> texture coordinates in a DensePose atlas image (OpenGL: origin bottom-left)."""
+    rows = (part.astype(np.int64) - 1) % 6
+    cols = (part.astype(np.int64) - 1) // 6
+    x = (cols + np.clip(u, 0, 1) * (1 - 1 / 128) + 0.5 / 128) / 4.0
+    y_top = (rows + (1 - np.clip(v, 0, 1)) * (1 - 1 / 128) + 0.5 / 128) / 6.0
+    return np.column_stack([x, 1.0 - y_top]).astype(np.float32)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.vertices, self.faces, self.uv, self.part, self.count = [], [], [], [], 0
+
+    def grid(self, points: np.ndarray, part: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+        """Add a (rows, cols) grid of vertices as a quad mesh."""
+        rows, cols = points.shape[:2]
+        index = self.count + np.arange(rows * cols).reshape(rows, cols)
+        a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, 1:], index[1:, :-1]
+        self.faces.append(np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([a, c, d], -1).reshape(-1, 3)]))
+        self.vertices.append(points.reshape(-1, 3))
+        self.part.append(np.broadcast_to(part, (rows, cols)).reshape(-1))
+        self.uv.append(_atlas_uv(self.part[-1], u.reshape(-1), v.reshape(-1)))
+        self.count += rows * cols
+
+    def tube(self, start, end, front, r_front, r_side, back_part, front_part, t_range, v_of_t, flat_u=False) -> None:
+        """A tube from ``start`` to ``end`` (t in ``t_range``); front half on ``front_part``, back on ``back_part``."""
+        axis = end - start
+        a = _unit(axis)
+        f = _unit(front - (front @ a) * a)
+        if not f.any():
+            f = _unit(np.cross(a, [1.0, 0.0, 0.0])) if abs(a[0]) < 0.9 else _unit(np.cross(a, [0.0, 1.0, 0.0]))
+        s = np.cross(a, f)  # theta > 0 turns from the front towards axis x front, as the charts do
+        t = np.linspace(t_range[0], t_range[1], 6)
+        for lo, hi, part in ((-90.0, 90.0, front_part), (90.0, 270.0, back_part)):
+            theta = np.radians(np.linspace(lo, hi, 13))
+            ring = np.cos(theta)[:, None] * f * r_front + np.sin(theta)[:, None] * s * r_side
+            points = start + t[:, None, None] * axis + ring[None, :, :]
+            if flat_u:
+                u = np.broadcast_to((np.sin(theta) + 1) / 2, points.shape[:2])
+            elif part == front_part:
+                u = np.broadcast_to((theta + math.pi / 2) / math.pi, points.shape[:2])
+            else:
+                u = np.broadcast_to(np.mod(theta - math.pi / 2, 2 * math.pi) / math.pi, points.shape[:2])
+            v = np.broadcast_to(v_of_t(t)[:, None], points.shape[:2])
+            self.grid(points, np.uint8(part), u, v)
+
+    def head(self, centre, up, face, radius) -> None:
+        up, face = _unit(up), _unit(face - (face @ _unit(up)) * _unit(up))
+        side = np.cross(up, face)
+        lat = np.radians(np.linspace(-90, 90, 9))
+        for lo, hi, part in ((0.0, 180.0, 24), (-180.0, 0.0, 23)):
+            theta = np.radians(np.linspace(lo, hi, 13))
+            ring = np.cos(theta)[:, None] * face + np.sin(theta)[:, None] * side
+            points = centre + radius * (np.cos(lat)[:, None, None] * ring[None] + np.sin(lat)[:, None, None] * up)
+            u = np.broadcast_to(np.abs(theta) / math.pi, points.shape[:2])
+            v = np.broadcast_to(((np.sin(lat) + 1.4) / 2.6)[:, None], points.shape[:2])
+            self.grid(points, np.uint8(part), u, v)
+
+    def mesh(self) -> BodyMesh:
+        return BodyMesh(
+            np.concatenate(self.vertices).astype(np.float32),
+            np.concatenate(self.faces).astype(np.int32),
+            np.concatenate(self.uv).astype(np.float32),
+            np.concatenate(self.part).astype(np.uint8),
+        )
+
+
+def build_body_mesh(person: Person) -> BodyMesh:
+    """The person's body as a textured mesh, from the world landmarks.
+
+    Raises:
+        ConfigError: the person has no world landmarks.
+    """
+    if person.world_landmarks is None:
+        raise ConfigError("the avatar needs world landmarks (the default estimator provides them)")
+    w = person.world_landmarks.xyz_m.astype(np.float64)
+    hip, shoulder = w[[23, 24]].mean(0), w[[11, 12]].mean(0)
+    up = shoulder - hip
+    left = (w[11] - w[12]) + (w[23] - w[24])
+    front = _unit(np.cross(left, up))
+    torso_side = max(np.linalg.norm(w[11] - w[12]), np.linalg.norm(w[23] - w[24])) / 2 * 1.15
+    b = _Builder()
+    b.tube(hip, shoulder, front, 0.13, torso_side, 1, 2, (-0.15, 1.1), lambda t: (t + 0.15) / 1.45)
+    limbs = ((11, 13, 15, 17, 0.05), (12, 14, 16, 18, 0.05), (13, 15, 19, 21, 0.04), (14, 16, 20, 22, 0.04),
+             (23, 25, 8, 10, 0.08), (24, 26, 7, 9, 0.08), (25, 27, 12, 14, 0.055), (26, 28, 11, 13, 0.055))  # fmt: skip
+    for proximal, distal, back, front_part, radius in limbs:
+        radius *= _CLOTHING  # the charts' radii are the body's; silhouettes include clothes
+        b.tube(w[proximal], w[distal], front, radius, radius, back, front_part, (0.0, 1.0), lambda t: (t + 0.1) / 1.2)
+    for wrist, knuckles, part in ((15, (17, 19), 4), (16, (18, 20), 3)):
+        b.tube(w[wrist], w[list(knuckles)].mean(0), front, 0.02, 0.045, part, part, (0.0, 2.2),
+               lambda t: (t + 0.2) / 2.4, flat_u=True)  # fmt: skip
+    for heel, toe, part in ((29, 31, 5), (30, 32, 6)):
+        b.tube(w[heel], w[toe], -up, 0.035, 0.045, part, part, (-0.1, 1.1), lambda t: (t + 0.15) / 1.3, flat_u=True)
+    head = w[[7, 8]].mean(0)
+    b.head(head, head - shoulder, w[0] - head, 0.11)
+    return b.mesh()
+
+
+def fit_orthographic(person: Person) -> tuple[float, np.ndarray]:
+    """(scale px/m, offset px) with image_xy ~= scale * world_xy + offset over the visible landmarks."""
+    if person.world_landmarks is None or person.landmarks is None:
+        raise ConfigError("fitting the avatar needs landmarks and world landmarks")
+    seen = person.landmarks.visible(0.5)
+    if seen.sum() < 4:
+        seen = np.ones(33, bool)
+    world = person.world_landmarks.xyz_m[seen, :2].astype(np.float64)
+    image = person.landmarks.xy_px[seen].astype(np.float64)
+    wc, ic = world.mean(0), image.mean(0)
+    scale = float(((world - wc) * (image - ic)).sum() / max(((world - wc) ** 2).sum(), 1e-9))
+    return scale, ic - scale * wc
+
+
+class AvatarEffect:
+    """Render a 3D body over each person, and from a free viewpoint into ``last_view_bgr``.
+
+    Args:
+        atlas: texture every avatar with this atlas; None: each person's own appearance (accumulated
+            over frames by ``bank``).
+        view: free viewpoint, one of ``orbit``, ``side``, ``top``, ``front``.
+        view_size: (width, height) of the free-view image.
+        overlay: draw the avatar over the person in the frame (False: only the free view).
+        bank: where people's appearance accumulates.
+        view_output: also write the free view, frame after frame, to this video file.
+    """
+
+    def __init__(self, atlas: TextureAtlas | None = None, view: str = "orbit", view_size: tuple[int, int] = (480, 480),
+                 overlay: bool = True, bank: AppearanceBank | None = None, view_output: str | None = None) -> None:  # fmt: skip
+        if view not in VIEWS:
+            raise ConfigError(f"unknown view {view!r}; choose from {', '.join(VIEWS)}")
+        self.atlas, self.view, self.view_size, self.overlay = atlas, view, view_size, overlay
+        self.bank = bank or AppearanceBank()
+        self.last_view_bgr: np.ndarray | None = None
+        self.last_silhouette: np.ndarray | None = None
+        self._gl = None  # one OffscreenRenderer: EGL renderers share a display, so several cannot be deleted safely
+        self._failed = False
+        self._frames = 0
+        self.view_output = view_output
+        self._view_writer = None
+
+    def close(self) -> None:
+        """Release the GL renderer and the view video; safe to call twice."""
+        if self._view_writer is not None:
+            self._view_writer.release()
+            self._view_writer = None
+        if self._gl is not None:
+            self._gl.delete()
+            self._gl = None
+
+    def __enter__(self) -> AvatarEffect:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _render(self, scene, size: tuple[int, int], flags: int = 0):  # noqa: ANN001, ANN202
+        """(colour, depth) of ``scene`` at ``size`` (width, height)."""
+        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+        import pyrender
+
+        if self._gl is None:
+            self._gl = pyrender.OffscreenRenderer(*size)
+        self._gl.viewport_width, self._gl.viewport_height = size
+        return self._gl.render(scene, flags=flags)
+
+    def _scene(self, persons: Sequence[Person], atlases: list[TextureAtlas | None]):  # noqa: ANN202
+        import pyrender
+        import trimesh
+        from PIL import Image
+
+        scene = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.55, 0.55, 0.55])
+        for person, atlas in zip(persons, atlases):
+            mesh = build_body_mesh(person)
+            gl_vertices = mesh.vertices * np.array([1, -1, -1], np.float32)  # camera axes -> OpenGL axes
+            material = None
+            if atlas is not None:
+                rgba = atlas.to_image()[..., [2, 1, 0, 3]]
+                material = trimesh.visual.material.SimpleMaterial(image=Image.fromarray(rgba[..., :3]))
+            visual = trimesh.visual.TextureVisuals(uv=mesh.uv_atlas, material=material) if material else None
+            tm = trimesh.Trimesh(gl_vertices, mesh.faces, visual=visual, process=False)
+            scene.add(pyrender.Mesh.from_trimesh(tm, smooth=False), name=str(person.track_id))
+        scene.add(pyrender.DirectionalLight(intensity=2.0), pose=np.eye(4))
+        return scene
+
+    def apply(self, image_bgr: np.ndarray, frame: Frame, persons: Sequence[Person]) -> np.ndarray:
+        """Avatars over the people (nearer over farther, by depth); the free view in ``last_view_bgr``."""
+        chosen = [(i, p) for i, p in enumerate(persons) if p.world_landmarks is not None and p.landmarks is not None]
+        if self._failed or not chosen:
+            return image_bgr
+        if self.atlas is None:
+            self.bank.observe(frame.image_bgr, persons)
+        people = [p for _, p in chosen]
+        atlases = [self.atlas if self.atlas is not None else self.bank.atlas(AppearanceBank.key(p, i)) for i, p in chosen]
+        try:
+            out = self._overlay(image_bgr, people, atlases) if self.overlay else image_bgr
+            self.last_view_bgr = self._free_view(people, atlases)
+            self._write_view(self.last_view_bgr)
+        except Exception as exc:  # noqa: BLE001 - GL set-up failures vary by driver; say so once, keep running
+            self._failed = True
+            log.warning("3D avatar disabled: cannot render through EGL (%s); on Debian install libegl1 "
+                        "libegl-mesa0 libgl1-mesa-dri and set PYOPENGL_PLATFORM=egl", exc)  # fmt: skip
+            return image_bgr
+        self._frames += 1
+        return out
+
+    def _write_view(self, view_bgr: np.ndarray) -> None:
+        if self.view_output is None:
+            return
+        if self._view_writer is None:
+            import cv2
+
+            fourcc = cv2.VideoWriter_fourcc(*("mp4v" if str(self.view_output).endswith(".mp4") else "MJPG"))
+            self._view_writer = cv2.VideoWriter(str(self.view_output), fourcc, 10.0, self.view_size)
+        self._view_writer.write(view_bgr)
+
+    def _overlay(self, image_bgr: np.ndarray, people: list[Person], atlases: list) -> np.ndarray:
+        import pyrender
+
+        h, w = image_bgr.shape[:2]
+        out = image_bgr.copy()
+        silhouette = np.zeros((h, w), bool)
+        for person, atlas in zip(people, atlases):
+            scale, offset = fit_orthographic(person)
+            scene = self._scene([person], [atlas])
+            # Pixel (x, y) shows world (x, y) = ((x, y) - offset) / scale; OpenGL's y is up.
+            cx, cy = (w / 2 - offset[0]) / scale, (h / 2 - offset[1]) / scale
+            camera = pyrender.OrthographicCamera(xmag=w / 2 / scale, ymag=h / 2 / scale, znear=0.01, zfar=20.0)
+            pose = np.eye(4)
+            pose[:3, 3] = [cx, -cy, 5.0]
+            scene.add(camera, pose=pose)
+            colour, depth = self._render(scene, (w, h), pyrender.RenderFlags.RGBA)
+            on = depth > 0
+            out[on] = colour[on][:, [2, 1, 0]]
+            silhouette |= on
+        self.last_silhouette = silhouette
+        return out
+
+    def _free_view(self, people: list[Person], atlases: list) -> np.ndarray:
+        import pyrender
+
+        scene = self._scene(people, atlases)
+        spacing = np.array([[i * 0.9, 0.0, 0.0] for i in range(len(people))])
+        for node, shift in zip(list(scene.mesh_nodes), spacing - spacing.mean(0)):
+            node.translation = shift
+        angle = {"front": 0.0, "side": 90.0, "top": 0.0, "orbit": (self._frames * 6.0) % 360}[self.view]
+        elevation = 80.0 if self.view == "top" else 10.0
+        distance = 2.6 + 0.5 * len(people)
+        a, e = math.radians(angle), math.radians(elevation)
+        eye = np.array([distance * math.sin(a) * math.cos(e), distance * math.sin(e), distance * math.cos(a) * math.cos(e)])
+        pose = _look_at(eye, np.zeros(3))
+        scene.add(pyrender.PerspectiveCamera(yfov=math.radians(45)), pose=pose)
+        scene.add(pyrender.DirectionalLight(intensity=2.5), pose=pose)
+        colour, _ = self._render(scene, self.view_size)
+        return np.ascontiguousarray(colour[..., ::-1])
+
+
+def _look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
+    forward = _unit(target - eye)
+    right = _unit(np.cross(forward, [0.0, 1.0, 0.0]))
+    if not right.any():
+        right = np.array([1.0, 0.0, 0.0])
+    up = np.cross(right, forward)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = right, up, -forward, eye
+    return pose
