@@ -195,6 +195,9 @@ def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_lab
                     stats = pipeline.run(on_result)
                 finally:
                     bar.close()
+                    close = getattr(pipeline.compositor, "close", None)
+                    if callable(close):
+                        close()
         finally:
             for sink in sinks:
                 sink.close()

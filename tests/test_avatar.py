@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -44,6 +45,25 @@ def test_avatar_carries_the_atlas_on_the_right_parts(messi):
     chest = np.round(scale * persons[0].world_landmarks.xyz_m[[11, 12, 23, 24], :2].mean(0) + offset).astype(int)
     b, g, r = out[chest[1] - 3 : chest[1] + 3, chest[0] - 3 : chest[0] + 3].reshape(-1, 3).mean(0)
     assert max(b, g, r) > 60 and not (abs(b - g) < 10 and abs(g - r) < 10), "the costume's chest is coloured"
+
+
+def test_avatar_renders_with_arsdks_own_shaders(messi):
+    image, persons = messi
+    with AvatarEffect(view="front") as avatar:
+        avatar.apply(image, Frame(image, 0, 0.0), persons)
+        cache = avatar._gl._renderer._program_cache
+        assert Path(cache.shader_dir) == REPO / "shaders"
+        programs = list(cache._program_cache.values())
+        assert programs and all(Path(p.vertex_shader).parent == REPO / "shaders" for p in programs)
+
+
+def test_avatar_effect_from_the_command_line(tmp_path, sample_clip):
+    from arsdk.cli import main
+
+    out, view = tmp_path / "a.mp4", tmp_path / "v.avi"
+    assert main(["run", "--source", str(sample_clip), "--output", str(out), "--max-frames", "3",
+                 "--effect", f"avatar:view=top,view_output={view}"]) == 0  # fmt: skip
+    assert int(cv2.VideoCapture(str(view)).get(cv2.CAP_PROP_FRAME_COUNT)) >= 2
 
 
 def test_avatar_needs_world_landmarks(messi):

@@ -11,7 +11,8 @@ Two renders per frame:
 * from a free viewpoint (``orbit``, ``side``, ``top``): ``last_view_bgr``, a live 3D model of each
   person that can be put into any scene.
 
-Rendering goes through EGL (``PYOPENGL_PLATFORM=egl``; Mesa's software rasterizer on CPUs). Where EGL is
+The GLSL is arsdk's own (``shaders/mesh.vert``, ``shaders/mesh.frag``: the atlas texel lit from the
+camera), given to pyrender through its shader-program cache. Rendering goes through EGL (``PYOPENGL_PLATFORM=egl``; Mesa's software rasterizer on CPUs). Where EGL is
 missing the effect says so once in the log and leaves the image as it is; other effects keep running.
 """
 
@@ -22,6 +23,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -221,6 +223,11 @@ class AvatarEffect:
 
         if self._gl is None:
             self._gl = pyrender.OffscreenRenderer(*size)
+            shader_dir = shaders_dir()
+            if shader_dir is not None:  # arsdk's GLSL (shaders/mesh.vert, mesh.frag) instead of pyrender's PBR
+                from pyrender.shader_program import ShaderProgramCache
+
+                self._gl._renderer._program_cache = ShaderProgramCache(shader_dir=str(shader_dir))
         self._gl.viewport_width, self._gl.viewport_height = size
         return self._gl.render(scene, flags=flags)
 
@@ -313,6 +320,15 @@ class AvatarEffect:
         scene.add(pyrender.DirectionalLight(intensity=2.5), pose=pose)
         colour, _ = self._render(scene, self.view_size)
         return np.ascontiguousarray(colour[..., ::-1])
+
+
+def shaders_dir() -> Path | None:
+    """arsdk's GLSL folder (``shaders/`` beside the package in a source checkout), or None (pyrender's own)."""
+    folder = Path(__file__).resolve().parent.parent.parent / "shaders"
+    if (folder / "mesh.vert").is_file() and (folder / "mesh.frag").is_file():
+        return folder
+    log.info("arsdk's shaders/ folder is not installed; using pyrender's default shaders")
+    return None
 
 
 def _look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:

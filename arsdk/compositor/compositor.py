@@ -37,6 +37,19 @@ class Compositor:
     def __init__(self, effects: Sequence[Effect]) -> None:
         self.effects = list(effects)
 
+    def close(self) -> None:
+        """Close the effects that hold resources (GL renderers, video writers); safe to call twice."""
+        for effect in self.effects:
+            close = getattr(effect, "close", None)
+            if callable(close):
+                close()
+
+    def __enter__(self) -> Compositor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def render(self, frame: Frame, persons: Sequence[Person]) -> np.ndarray:
         """The AR image for ``frame`` (a new array; the frame is read-only)."""
         image = frame.image_bgr
