@@ -84,7 +84,41 @@ def main() -> None:
     background = np.full(extracted.shape[:2] + (3,), 255, np.uint8)
     alpha = extracted[..., 3:] / 255.0
     cv2.imwrite(str(OUT / "atlas_from_messi.jpg"), (extracted[..., :3] * alpha + background * (1 - alpha)).astype(np.uint8))
+    effect_figures(args.data, messi, persons)
     print(f"figures written to {OUT}")
+
+
+def effect_figures(data: Path, messi: np.ndarray, persons) -> None:
+    """One picture per compositor effect, on real footage."""
+    import os
+
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    from arsdk import PersonTracker, PoseEstimatorOptions, RunMode, open_source
+    from arsdk.compositor import AvatarEffect, Compositor, LabelsEffect, SwapEffect, load_atlas, parse_effect
+
+    frame = Frame(messi, 0, 0.0)
+    cv2.imwrite(str(OUT / "effect_texture.jpg"), np.hstack([messi, Compositor([parse_effect("texture")]).render(frame, persons)]))
+    basketball = cv2.imread(str(data / "basketball1.png"))
+    with MediaPipePoseEstimator() as estimator:
+        pair = estimator.infer(Frame(basketball, 0, 0.0))
+    swapped = SwapEffect().apply(basketball, Frame(basketball, 0, 0.0), pair)
+    cv2.imwrite(str(OUT / "effect_swap.jpg"), np.hstack([basketball, swapped]))
+    with AvatarEffect(load_atlas("pattern"), view="side") as avatar:
+        overlay = avatar.apply(messi, frame, persons)
+        side = cv2.resize(avatar.last_view_bgr, (messi.shape[0], messi.shape[0]))
+    with AvatarEffect(view="front") as avatar:
+        own = avatar.apply(messi, frame, persons)
+    cv2.imwrite(str(OUT / "effect_avatar.jpg"), np.hstack([overlay, own, side]))
+    # labels: tracked people of the shipped clip after 40 frames
+    tracker = PersonTracker()
+    options = PoseEstimatorOptions(running_mode=RunMode.VIDEO, proposal_interval=5)
+    with open_source(REPO / "arsdk" / "data" / "vtest_sample.avi") as source, MediaPipePoseEstimator(options) as estimator:
+        for f in source:
+            people = tracker.update(estimator.infer(f), f.timestamp_ms, f.image_bgr)
+            if f.index == 40:
+                labelled = LabelsEffect().apply(f.image_bgr, f, people)
+                cv2.imwrite(str(OUT / "effect_labels.jpg"), labelled)
+                break
 
 
 if __name__ == "__main__":

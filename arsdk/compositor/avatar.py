@@ -312,7 +312,7 @@ class AvatarEffect:
             node.translation = shift
         angle = {"front": 0.0, "side": 90.0, "top": 0.0, "orbit": (self._frames * 6.0) % 360}[self.view]
         elevation = 80.0 if self.view == "top" else 10.0
-        distance = 2.6 + 0.5 * len(people)
+        distance = 1.9 + 0.5 * len(people)
         a, e = math.radians(angle), math.radians(elevation)
         eye = np.array([distance * math.sin(a) * math.cos(e), distance * math.sin(e), distance * math.cos(a) * math.cos(e)])
         pose = _look_at(eye, np.zeros(3))
