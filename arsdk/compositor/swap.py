@@ -76,14 +76,18 @@ class AppearanceBank:
 
     Args:
         tile_size: texels per tile side.
-        memory: how much the past keeps per frame (exponential forgetting; 1 = never forget).
+        memory: how much the past keeps per observation (exponential forgetting; 1 = never forget).
+        refresh_every: refill a track's atlas for rendering after this many observations.
+        observe_every: observe known tracks on every n-th frame only.
     """
 
-    def __init__(self, tile_size: int = 64, memory: float = 0.95, refresh_every: int = 5) -> None:
+    def __init__(self, tile_size: int = 64, memory: float = 0.95, refresh_every: int = 10, observe_every: int = 2) -> None:
         if not 0.0 < memory <= 1.0:
             raise ConfigError(f"memory must be in (0, 1], got {memory}")
-        if refresh_every < 1:
-            raise ConfigError(f"refresh_every must be >= 1, got {refresh_every}")
+        if refresh_every < 1 or observe_every < 1:
+            raise ConfigError(f"refresh_every and observe_every must be >= 1, got {refresh_every}, {observe_every}")
+        self.observe_every = observe_every
+        self._calls = 0
         self.tile_size, self.memory, self.refresh_every = tile_size, memory, refresh_every
         self._atlases: dict[object, AtlasAccumulator] = {}
         self._filled: dict[object, TextureAtlas | None] = {}
@@ -95,12 +99,16 @@ class AppearanceBank:
         return person.track_id if person.track_id is not None else ("position", position)
 
     def observe(self, image_bgr: np.ndarray, persons: Sequence[Person]) -> None:
-        """Add this frame's pixels of every person with IUV."""
+        """Add this frame's pixels of every person with IUV (every ``observe_every``-th call for tracks
+        already known: appearance changes slowly)."""
+        self._calls += 1
         for position, person in enumerate(persons):
             if person.iuv is None:
                 continue
             key = self.key(person, position)
             acc = self._atlases.get(key)
+            if acc is not None and not isinstance(key, tuple) and self._calls % self.observe_every:
+                continue
             if acc is None or isinstance(key, tuple):  # without tracking, a position is not an identity
                 acc = self._atlases[key] = AtlasAccumulator(tile_size=self.tile_size)
                 self._filled.pop(key, None)

@@ -13,6 +13,7 @@ its alpha from non-black pixels, as detectron2 does. arsdk keeps colours in BGR 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -30,7 +31,7 @@ DEFAULT_TILE_SIZE = 200
 """DensePose's own atlases use 200-pixel tiles (800 x 1200 images)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True, eq=False)
 class TextureAtlas:
     """A texture atlas as 24 tiles.
 
@@ -237,30 +238,48 @@ def apply_atlas(
     """
     if not 0.0 <= shading <= 1.0:
         raise ConfigError(f"shading must be in [0, 1], got {shading}")
-    out = image_bgr.astype(np.float32)
+    out = image_bgr.copy()  # only people's pixels are recomputed
     n = atlas.tile_size
-    texels = atlas.tiles_bgra.reshape(-1, 4)
+    premultiplied = _premultiplied(atlas)
     h, w = image_bgr.shape[:2]
+    luma_image = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY) if shading > 0 else None
     for iuv in iuvs:
-        ys, xs, tile, tx, ty = _texel_coords(iuv, n)
-        x0, y0, _, _ = iuv.xyxy
-        fy, fx = ys + y0, xs + x0
-        inside = (fx >= 0) & (fx < w) & (fy >= 0) & (fy < h)
-        if not inside.any():
+        x0, y0, x1, y1 = iuv.xyxy
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if cx1 <= cx0 or cy1 <= cy0:
             continue
-        fy, fx, tile, tx, ty = fy[inside], fx[inside], tile[inside], tx[inside], ty[inside]
-        colour = np.zeros((fy.size, 3), np.float32)
-        alpha = np.zeros(fy.size, np.float32)
-        for kx, ky, kw in zip(*_bilinear(tx, ty, n)):
-            texel = texels[(tile * n + ky) * n + kx].astype(np.float32)
-            wa = kw * texel[:, 3] / 255.0
-            colour += wa[:, None] * texel[:, :3]
-            alpha += wa
-        colour /= np.maximum(alpha, 1e-6)[:, None]
-        if shading > 0:
-            luma = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)[fy, fx].astype(np.float32)
-            gain = luma / max(float(luma.mean()), 1.0)
-            colour *= (1.0 - shading) + shading * gain[:, None]
-        pixels = out[fy, fx]
-        out[fy, fx] = pixels * (1.0 - alpha[:, None]) + colour * alpha[:, None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        part = iuv.part_index[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        on = part > 0
+        if not on.any():
+            continue
+        uv = np.clip(iuv.uv[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0], 0.0, 1.0)
+        tile = part.astype(np.int32) - 1
+        # Where each pixel samples the atlas image: its tile's origin plus U, (1 - V) in texels.
+        map_x = np.where(on, (tile // 6) * n + uv[..., 0] * (n - 1), -2.0).astype(np.float32)
+        map_y = np.where(on, (tile % 6) * n + (1.0 - uv[..., 1]) * (n - 1), -2.0).astype(np.float32)
+        sampled = cv2.remap(premultiplied, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        alpha = sampled[..., 3]
+        colour = sampled[..., :3] / np.maximum(alpha, 1e-6)[..., None]
+        if luma_image is not None:
+            luma = luma_image[cy0:cy1, cx0:cx1].astype(np.float32)
+            gain = luma / max(float(luma[on].mean()), 1.0)
+            colour *= (1.0 - shading) + shading * gain[..., None]
+        alpha = np.where(on, alpha, 0.0)[..., None]
+        region = out[cy0:cy1, cx0:cx1].astype(np.float32)
+        out[cy0:cy1, cx0:cx1] = np.clip(region + (colour - region) * alpha + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+_PREMULTIPLIED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _premultiplied(atlas: TextureAtlas) -> np.ndarray:
+    """The atlas image as float32 (B*a, G*a, R*a, a), a in [0, 1]: bilinear sampling of it, divided by the
+    sampled a, weights texels by their alpha (unseen texels never bleed in). Cached per atlas object."""
+    cached = _PREMULTIPLIED.get(atlas)
+    if cached is None:
+        image = atlas.to_image().astype(np.float32)
+        alpha = image[..., 3:] / 255.0
+        cached = np.ascontiguousarray(np.concatenate([image[..., :3] * alpha, alpha], axis=-1))
+        _PREMULTIPLIED[atlas] = cached
+    return cached
