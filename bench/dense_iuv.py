@@ -7,10 +7,11 @@ person's region and (b) the dense-IUV stage on the person; the ratio b / a is th
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
+
+from .timing import median_ms
 
 from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions
 from arsdk.densepose import dense_iuv
@@ -19,13 +20,6 @@ from arsdk.estimators.models import find_model_files
 from arsdk.estimators.roi import roi_from_landmarks
 
 
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000.0)
-    return float(np.median(times))
 
 
 def run(images: dict[str, np.ndarray], repeats: int = 5) -> dict:
@@ -39,8 +33,8 @@ def run(images: dict[str, np.ndarray], repeats: int = 5) -> dict:
                 roi = roi_from_landmarks(person.landmarks.xy_px, person.landmarks.visible(0.5))
                 if roi is None:
                     continue
-                landmarks_ms = _median_ms(lambda: landmarker.infer(image, roi), repeats)
-                dense_ms = _median_ms(lambda: dense_iuv(person, wh), repeats)
+                landmarks_ms = median_ms(lambda: landmarker.infer(image, roi), repeats)
+                dense_ms = median_ms(lambda: dense_iuv(person, wh), repeats)
                 rows.append({
                     "image": name,
                     "person_height_px": round(person.height_px, 1),

@@ -4,11 +4,12 @@ the frame time in the demo pipeline."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .timing import median_ms
 
 from arsdk import Frame, MediaPipePoseEstimator, PersonTracker, Pipeline, PipelineOptions, PoseEstimatorOptions, RunMode, open_source
 from arsdk.compositor import Compositor, parse_effect
@@ -17,13 +18,6 @@ from arsdk.densepose import dense_iuv
 EFFECTS = ["texture", "swap", "labels", "segm", "contour", "avatar"]
 
 
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000.0)
-    return float(np.median(times))
 
 
 def run(image_640x480: np.ndarray, clip: Path, repeats: int = 10, frames: int = 30) -> dict:
@@ -34,12 +28,12 @@ def run(image_640x480: np.ndarray, clip: Path, repeats: int = 10, frames: int = 
         persons = [p.replace(track_id=i + 1) for i, p in enumerate(estimator.infer(Frame(image, 0, 0.0)))]
     n = max(len(persons), 1)
     frame = Frame(image, 0, 0.0)
-    out = {"people": len(persons), "dense_iuv_ms_per_person": _median_ms(
+    out = {"people": len(persons), "dense_iuv_ms_per_person": median_ms(
         lambda: [dense_iuv(p, (640, 480)) for p in persons], repeats) / n, "effects_ms_per_person": {}}  # fmt: skip
     for name in EFFECTS:
         effect = parse_effect(name)
         effect.apply(image, frame, persons)  # warm-up (the avatar opens its GL context here)
-        out["effects_ms_per_person"][name] = _median_ms(lambda: effect.apply(image, frame, persons), repeats) / n
+        out["effects_ms_per_person"][name] = median_ms(lambda: effect.apply(image, frame, persons), repeats) / n
         if hasattr(effect, "close"):
             effect.close()
     dense = out["dense_iuv_ms_per_person"]
