@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import cv2
@@ -11,7 +12,7 @@ from arsdk import Frame, MediaPipePoseEstimator
 from arsdk.compositor import Compositor, parse_effect
 from tests.conftest import data_file
 
-EFFECT_SPECS = ["texture:atlas=costume", "swap", "labels", "segm", "u", "v", "contour"]
+EFFECT_SPECS = ["texture:atlas=costume", "swap", "labels", "segm", "u", "v", "contour", "avatar:view=front"]
 CASES = [(image, effect) for image in ("messi5.jpg", "basketball1.png") for effect in EFFECT_SPECS]
 
 
@@ -23,5 +24,7 @@ def persons_of(image_name: str):
 
 
 def render_case(image_name: str, effect: str) -> np.ndarray:
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     image, persons = persons_of(image_name)
-    return Compositor([parse_effect(effect)]).render(Frame(image, 0, 0.0, image_name), persons)
+    with Compositor([parse_effect(effect)]) as compositor:
+        return compositor.render(Frame(image, 0, 0.0, image_name), persons)
