@@ -1,0 +1,132 @@
+"""The publisher: a PUB socket that sends every frame result to AR front-ends.
+
+Latency stays bounded: the send queue per subscriber holds ``send_hwm`` messages (2 by default), so a slow
+or stalled subscriber loses old frames at the publisher instead of building up delay, and never slows the
+publisher or other subscribers. Buffers are sent zero-copy; each message gets fresh buffers, so nothing
+still in flight is ever reused.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+
+import numpy as np
+import zmq
+
+from ..errors import ConfigError, TransportError
+from ..types import FrameResult
+from .endpoints import check_bind_endpoint
+from .wire import encode
+
+__all__ = ["WireFormat", "Publisher"]
+
+
+class WireFormat(enum.Enum):
+    """``ARSDK``: arsdk's versioned multipart format. ``IMAGEZMQ``: what an unmodified imagezmq
+    ``ImageHub(REQ_REP=False)`` reads with ``recv_jpg()`` (JPEG) or ``recv_image()`` (raw encoding)."""
+
+    ARSDK = "arsdk"
+    IMAGEZMQ = "imagezmq"
+
+
+class Publisher:
+    """Publishes frame results on a ZeroMQ PUB socket. A sink (``write``) and a context manager.
+
+    Args:
+        endpoint: where to bind: ``tcp://127.0.0.1:5555`` (default) or ``ipc://path``.
+        stream: the topic, so one subscriber can choose among several streams.
+        encoding: ``jpeg``, ``png`` or ``raw``.
+        jpeg_quality: 1..100.
+        include_iuv: also send the IUV and instance images.
+        wire_format: arsdk's format or imagezmq's.
+        send_hwm: messages queued per subscriber before the oldest are dropped.
+        curve_keys: folder made by ``arsdk keys generate``: the server's secret key and the allowed clients'
+            public keys; subscribers without an allowed key receive nothing.
+        allow_all_interfaces: permit binding a non-loopback or wildcard address.
+
+    Raises:
+        ConfigError: bad options, or a non-loopback endpoint without ``allow_all_interfaces``.
+        TransportError: the endpoint cannot be bound (already in use).
+    """
+
+    def __init__(
+        self,
+        endpoint: str = "tcp://127.0.0.1:5555",
+        stream: str = "arsdk",
+        *,
+        encoding: str = "jpeg",
+        jpeg_quality: int = 85,
+        include_iuv: bool = False,
+        wire_format: WireFormat = WireFormat.ARSDK,
+        send_hwm: int = 2,
+        curve_keys: str | Path | None = None,
+        allow_all_interfaces: bool = False,
+    ) -> None:
+        if not 1 <= jpeg_quality <= 100:
+            raise ConfigError(f"jpeg_quality must be in 1..100, got {jpeg_quality}")
+        if send_hwm < 1:
+            raise ConfigError(f"send_hwm must be >= 1, got {send_hwm}")
+        if wire_format is WireFormat.IMAGEZMQ and encoding == "png":
+            raise ConfigError("imagezmq receivers read JPEG (recv_jpg) or raw arrays (recv_image): use jpeg or raw")
+        self.endpoint = check_bind_endpoint(endpoint, allow_all_interfaces)
+        self.stream, self.encoding, self.jpeg_quality = stream, encoding, jpeg_quality
+        self.include_iuv, self.wire_format = include_iuv, wire_format
+        self.sequence = 0
+        self.labels: dict[int, str] = {}
+        self._context = zmq.Context()
+        self._authenticator = None
+        self._socket = self._context.socket(zmq.PUB)
+        self._socket.setsockopt(zmq.SNDHWM, send_hwm)
+        self._socket.setsockopt(zmq.LINGER, 0)
+        if curve_keys is not None:
+            from .security import server_curve
+
+            self._authenticator = server_curve(self._context, self._socket, Path(curve_keys))
+        try:
+            self._socket.bind(self.endpoint)
+        except zmq.ZMQError as exc:
+            self.close()
+            raise TransportError(f"cannot bind {self.endpoint}: {exc}; is another publisher using it?") from exc
+
+    def publish(self, result: FrameResult) -> None:
+        """Send one result (never blocks: with no or slow subscribers the message is dropped)."""
+        if self.wire_format is WireFormat.IMAGEZMQ:
+            frames = self._imagezmq_frames(result)
+        else:
+            frames = encode(result, self.stream, self.sequence, encoding=self.encoding,
+                            jpeg_quality=self.jpeg_quality, include_iuv=self.include_iuv, labels=self.labels)  # fmt: skip
+        try:
+            self._socket.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            pass  # PUB never blocks; kept for clarity
+        self.sequence += 1
+
+    write = publish
+
+    def _imagezmq_frames(self, result: FrameResult) -> list:
+        frames = encode(result, self.stream, self.sequence, encoding=self.encoding, jpeg_quality=self.jpeg_quality,
+                        labels=self.labels)  # fmt: skip
+        header = bytes(frames[1]).decode()
+        if self.encoding == "raw":
+            image = np.ascontiguousarray(result.output_bgr)
+            metadata = {"msg": header, "dtype": str(image.dtype), "shape": list(image.shape)}
+        else:
+            metadata = {"msg": header}
+        return [json.dumps(metadata).encode(), frames[2]]
+
+    def close(self) -> None:
+        """Close the socket; safe to call twice."""
+        if self._authenticator is not None:
+            self._authenticator.stop()
+            self._authenticator = None
+        if not self._socket.closed:
+            self._socket.close(linger=0)
+        self._context.term()
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,248 @@
+"""ZeroMQ streaming with real sockets on 127.0.0.1."""
+
+import json
+import socket
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+import zmq
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arsdk import ConfigError, Frame, FrameResult, TransportError
+from arsdk.densepose.frame_iuv import frame_iuv
+from arsdk.dump import person_to_dict
+from arsdk.transport import Publisher, ReceiveMode, Subscriber, WireFormat, generate_keys
+from tests.golden_cases import persons_of
+
+
+def _endpoint() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.fixture(scope="module")
+def result():
+    image, persons = persons_of("basketball1.png")
+    tracked = tuple(p.replace(track_id=i + 3, attributes={"speed_m_s": 1.25, "direction": "left"})
+                    for i, p in enumerate(persons))  # fmt: skip
+    return FrameResult(Frame(image, 7, 700.0, "basketball1.png"), tracked)
+
+
+def _publish_until(publisher, result, subscriber, timeout_s=5.0):
+    """PUB/SUB joins asynchronously: publish until the subscriber has something."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        publisher.publish(result)
+        packet = subscriber.receive(timeout_ms=50)
+        if packet is not None:
+            return packet
+    return None
+
+
+@pytest.mark.parametrize("encoding", ["jpeg", "png", "raw"])
+def test_round_trip_of_every_field(result, encoding):
+    endpoint = _endpoint()
+    with Publisher(endpoint, "court", encoding=encoding, include_iuv=True) as publisher, Subscriber(endpoint) as sub:
+        publisher.labels = {3: "player three"}
+        packet = _publish_until(publisher, result, sub)
+    assert packet is not None
+    header = packet.header
+    assert packet.topic == "court" and header["stream"] == "court" and header["schema"] == "arsdk.stream/1"
+    assert header["frame_index"] == 7 and header["timestamp_ms"] == 700.0
+    assert (header["width"], header["height"], header["encoding"]) == (640, 480, encoding)
+    expected = [person_to_dict(p, i) for i, p in enumerate(result.persons)]
+    for sent, got in zip(expected, header["persons"]):
+        assert {k: v for k, v in got.items() if k != "label"} == json.loads(json.dumps(sent))
+    assert [p["label"] for p in header["persons"]] == ["player three", None]
+    assert header["persons"][0]["stats"] == {"speed_m_s": 1.25, "direction": "left"}
+    image = result.frame.image_bgr
+    if encoding == "jpeg":
+        assert np.abs(packet.image_bgr.astype(int) - image).mean() < 4
+    else:
+        np.testing.assert_array_equal(packet.image_bgr, image)
+    reference = frame_iuv(result.persons, (640, 480), use_track_ids=True)
+    np.testing.assert_array_equal(packet.iuv, reference.iuv)
+    np.testing.assert_array_equal(packet.instances, reference.instances)
+    assert packet.latency_ms >= 0
+
+
+def test_two_subscribers_at_once(result):
+    endpoint = _endpoint()
+    with Publisher(endpoint) as publisher, Subscriber(endpoint) as a, Subscriber(endpoint) as b:
+        assert _publish_until(publisher, result, a) is not None
+        assert _publish_until(publisher, result, b) is not None
+
+
+def test_subscriber_reconnects_when_the_publisher_restarts(result):
+    endpoint = _endpoint()
+    with Subscriber(endpoint) as sub:
+        with Publisher(endpoint) as first:
+            assert _publish_until(first, result, sub) is not None
+        time.sleep(0.3)
+        with Publisher(endpoint) as second:
+            packet = _publish_until(second, result, sub, timeout_s=10.0)
+    assert packet is not None and packet.header["seq"] >= 0
+
+
+def test_a_stalled_subscriber_slows_neither_the_publisher_nor_the_others(result):
+    endpoint = _endpoint()
+    context = zmq.Context()
+    stalled = context.socket(zmq.SUB)  # connected, never reads
+    stalled.setsockopt(zmq.SUBSCRIBE, b"")
+    stalled.connect(endpoint)
+    small = FrameResult(Frame(np.zeros((48, 64, 3), np.uint8), 0, 0.0), ())
+    try:
+        with Publisher(endpoint) as publisher, Subscriber(endpoint, mode=ReceiveMode.ALL, queue_size=1000) as sub:
+            assert _publish_until(publisher, small, sub) is not None
+            for _ in range(300):
+                publisher.publish(small)  # returns at once even though one subscriber never reads
+                time.sleep(0.002)
+            time.sleep(0.3)
+            got = 0
+            while sub.receive(timeout_ms=100) is not None:
+                got += 1
+        assert got >= 270, f"the reading subscriber got {got} of 300"
+    finally:
+        stalled.close(linger=0)
+        context.term()
+
+
+def test_a_half_rate_subscriber_sees_latency_under_two_frame_intervals():
+    endpoint = _endpoint()
+    interval_s = 0.05
+    image = np.random.default_rng(0).integers(0, 255, (480, 640, 3), np.uint8)
+    stop = threading.Event()
+
+    def produce(publisher):
+        index = 0
+        while not stop.is_set():
+            publisher.publish(FrameResult(Frame(image, index, index * 50.0), ()))
+            index += 1
+            time.sleep(interval_s)
+
+    latencies = []
+    with Publisher(endpoint) as publisher, Subscriber(endpoint) as sub:
+        thread = threading.Thread(target=produce, args=(publisher,))
+        thread.start()
+        try:
+            assert sub.receive(timeout_ms=5000) is not None
+            for _ in range(30):
+                time.sleep(2 * interval_s)  # the consumer works at half the frame rate
+                packet = sub.receive(timeout_ms=1000)
+                latencies.append(time.time() * 1000.0 - packet.header["publish_ms"])
+        finally:
+            stop.set()
+            thread.join()
+    assert np.percentile(latencies, 99) < 2 * interval_s * 1000, f"latencies {sorted(latencies)[-5:]}"
+    assert sub.stats.dropped_stale > 0, "older frames were dropped instead of queued"
+
+
+@pytest.mark.parametrize(("encoding", "method"), [("jpeg", "recv_jpg"), ("raw", "recv_image")])
+def test_the_real_imagezmq_hub_receives_arsdk_frames(result, encoding, method):
+    import imagezmq
+
+    endpoint = _endpoint()
+    with Publisher(endpoint, wire_format=WireFormat.IMAGEZMQ, encoding=encoding) as publisher:
+        hub = imagezmq.ImageHub(open_port=endpoint, REQ_REP=False)
+        hub.zmq_socket.setsockopt(zmq.RCVTIMEO, 200)
+        try:
+            received = None
+            for _ in range(50):
+                publisher.publish(result)
+                try:
+                    received = getattr(hub, method)()
+                    break
+                except zmq.Again:
+                    continue
+        finally:
+            hub.close()
+    assert received is not None
+    message, payload = received
+    header = json.loads(message)
+    assert header["schema"] == "arsdk.stream/1" and len(header["persons"]) == 2
+    image = cv2.imdecode(np.frombuffer(payload, np.uint8), cv2.IMREAD_COLOR) if encoding == "jpeg" else payload
+    assert image.shape == (480, 640, 3)
+
+
+def test_curve_admits_only_allow_listed_subscribers(result, tmp_path):
+    keys = generate_keys(tmp_path / "keys")
+    strangers = generate_keys(tmp_path / "strangers", clients=("stranger",))
+    for name in ("server.key",):  # the stranger trusts the right server, but its own key is not allowed
+        (strangers / name).write_bytes((keys / name).read_bytes())
+    endpoint = _endpoint()
+    small = FrameResult(Frame(np.zeros((48, 64, 3), np.uint8), 0, 0.0), ())
+    with Publisher(endpoint, curve_keys=keys) as publisher, \
+            Subscriber(endpoint, curve_keys=keys) as allowed, \
+            Subscriber(endpoint, curve_keys=strangers, client_name="stranger") as stranger, \
+            Subscriber(endpoint) as plaintext:  # fmt: skip
+        assert _publish_until(publisher, small, allowed) is not None
+        for _ in range(20):
+            publisher.publish(small)
+            time.sleep(0.02)
+        assert stranger.receive(timeout_ms=500) is None and stranger.stats.received == 0
+        assert plaintext.receive(timeout_ms=100) is None and plaintext.stats.received == 0
+
+
+def test_binding_beyond_loopback_needs_consent():
+    with pytest.raises(ConfigError, match="reachable from other machines"):
+        Publisher("tcp://*:5599")
+    with pytest.raises(ConfigError, match="use tcp://HOST:PORT"):
+        Publisher("udp://127.0.0.1:1")
+
+
+def test_an_endpoint_in_use_is_a_clear_error():
+    endpoint = _endpoint()
+    with Publisher(endpoint):
+        with pytest.raises(TransportError, match="cannot bind"):
+            Publisher(endpoint)
+
+
+_frame = st.binary(max_size=96)
+_junk_message = st.lists(_frame, min_size=1, max_size=6)
+_bad_header = st.fixed_dictionaries(
+    {"schema": st.sampled_from(["arsdk.stream/1", "arsdk.stream/9", 3]),
+     "width": st.one_of(st.integers(-5, 20000), st.text(max_size=3)), "height": st.integers(-5, 20000),
+     "encoding": st.sampled_from(["jpeg", "raw", "gif"]), "parts": st.lists(st.sampled_from(["iuv", "x"]), max_size=2)},
+)  # fmt: skip
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(junk=st.lists(_junk_message, min_size=200, max_size=400), headers=st.lists(_bad_header, min_size=20, max_size=50))
+def test_fuzzed_messages_never_crash_the_subscriber(junk, headers):
+    endpoint = _endpoint()
+    context = zmq.Context()
+    pub = context.socket(zmq.PUB)
+    pub.setsockopt(zmq.SNDHWM, 100000)
+    pub.bind(endpoint)
+    messages = list(junk) + [[b"t", json.dumps(h).encode(), b"\xff\xd8junk"] for h in headers]
+    messages += [[b"t", json.dumps({"schema": "arsdk.stream/1"}).encode()[:k], b"x"] for k in range(1, 25)]
+    try:
+        with Subscriber(endpoint, mode=ReceiveMode.ALL, queue_size=100000) as sub:
+            probe = FrameResult(Frame(np.zeros((8, 8, 3), np.uint8), 0, 0.0), ())
+            from arsdk.transport import encode
+
+            deadline = time.monotonic() + 5
+            while sub.stats.received == 0 and time.monotonic() < deadline:  # wait until connected
+                pub.send_multipart([b"probe"])
+                time.sleep(0.02)
+            before = sub.stats.received
+            for message in messages:
+                pub.send_multipart(message)
+            pub.send_multipart(encode(probe, "after", 1))
+            packet = None
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                packet = sub.receive(timeout_ms=100)
+                if packet is not None:
+                    break
+            assert packet is not None and packet.topic == "after", "a valid message still comes through"
+            assert sub.stats.received - before == len(messages) + 1
+            assert sub.stats.dropped_malformed >= len(messages)
+    finally:
+        pub.close(linger=0)
+        context.term()
