@@ -1,4 +1,4 @@
-"""The ``arsdk`` command line: run, demo, dump, show, info.
+"""The ``arsdk`` command line: run, demo, dump, show, keys, view, stats, info.
 
 Exit codes: 0 ok; 2 bad input or usage (one line on stderr saying what to do); 1 internal error
 (with the traceback, for a bug report); 130 interrupted.
@@ -54,6 +54,30 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_publish_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("publishing to AR front-ends (ZeroMQ)")
+    g.add_argument("--publish", metavar="ENDPOINT", help="publish results, e.g. tcp://127.0.0.1:5555 or ipc:///tmp/arsdk")
+    g.add_argument("--publish-format", choices=["arsdk", "imagezmq"], default="arsdk",
+                   help="arsdk's versioned format (default) or imagezmq's, for existing ImageHub receivers")  # fmt: skip
+    g.add_argument("--encoding", choices=["jpeg", "png", "raw"], default="jpeg", help="image encoding (default jpeg)")
+    g.add_argument("--jpeg-quality", type=int, default=85)
+    g.add_argument("--publish-iuv", action="store_true", help="also send the IUV and instance images")
+    g.add_argument("--stream", default="arsdk", help="stream name (the ZeroMQ topic)")
+    g.add_argument("--curve-keys", type=Path, help="CURVE keys folder (arsdk keys generate DIR)")
+    g.add_argument("--publish-all-interfaces", action="store_true",
+                   help="allow binding a non-loopback address (reachable from other machines)")  # fmt: skip
+
+
+def _publisher(args: argparse.Namespace):  # noqa: ANN202
+    if not getattr(args, "publish", None):
+        return None
+    from .transport import Publisher, WireFormat
+
+    return Publisher(args.publish, args.stream, encoding=args.encoding, jpeg_quality=args.jpeg_quality,
+                     include_iuv=args.publish_iuv, wire_format=WireFormat(args.publish_format),
+                     curve_keys=args.curve_keys, allow_all_interfaces=args.publish_all_interfaces)  # fmt: skip
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--loop", action="store_true", help="start files again at the end")
@@ -76,12 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "(e.g. texture:atlas=stripes,shading=0.5); default: mark people")  # fmt: skip
     _add_source_options(run)
     _add_estimator_options(run)
+    _add_publish_options(run)
 
     demo = sub.add_parser("demo", help="run the pipeline on the sample clip shipped with arsdk")
     demo.add_argument("--output", type=Path, default=Path("out/demo.mp4"), help="default out/demo.mp4")
     demo.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     demo.add_argument("--effect", action="append", metavar="NAME[:k=v,...]",
                       help="effects instead of the demo's swap + costume + labels")  # fmt: skip
+    _add_publish_options(demo)
     _add_estimator_options(demo)
 
     dump = sub.add_parser("dump", help="write the people of every frame as JSON (schema in docs/dump-schema.md)")
@@ -98,6 +124,27 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--out", type=Path, required=True, help="output image (for one image) or video file")
     _add_source_options(show)
     _add_estimator_options(show)
+
+    keys = sub.add_parser("keys", help="CURVE keys for encrypted, authenticated streams")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", parser_class=_Parser)
+    generate = keys_sub.add_parser("generate", help="server and client key pairs plus the allow-list")
+    generate.add_argument("folder", type=Path)
+    generate.add_argument("--client", action="append", default=None, help="client names (default: client)")
+
+    view = sub.add_parser("view", help="show or record a published stream")
+    view.add_argument("endpoint")
+    view.add_argument("--out", type=Path, help="record to this video instead of showing a window")
+    view.add_argument("--max-frames", type=int, default=None)
+    view.add_argument("--timeout-ms", type=int, default=5000, help="give up after this long without a frame")
+    view.add_argument("--curve-keys", type=Path)
+    view.add_argument("--client-name", default="client")
+
+    stats = sub.add_parser("stats", help="fps, latency percentiles and drops of a published stream")
+    stats.add_argument("endpoint")
+    stats.add_argument("--seconds", type=float, default=5.0)
+    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--curve-keys", type=Path)
+    stats.add_argument("--client-name", default="client")
 
     info = sub.add_parser("info", help="versions, device, EGL rendering, models")
     info.add_argument("--json", action="store_true", help="print JSON")
@@ -166,6 +213,10 @@ def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_lab
     source_options = SourceOptions(loop=getattr(args, "loop", False), open_timeout_ms=timeout, read_timeout_ms=timeout)
     with open_source(source_spec, source_options) as source:
         sinks = sinks_for(source)
+        publisher = _publisher(args)
+        if publisher is not None:
+            sinks.append(publisher)
+            print(f"publishing on {publisher.endpoint} (stream {publisher.stream!r})", file=sys.stderr)
         total = getattr(source, "frame_count", None) or len(getattr(source, "paths", [])) or None
         if args.max_frames is not None and total is not None:
             total = min(total, args.max_frames)
@@ -227,8 +278,8 @@ def _source_fps(source) -> float:  # noqa: ANN001
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``arsdk run``."""
-    if args.output is None and not args.show:
-        raise ConfigError("nothing to do with the results: add --output FILE and/or --show")
+    if args.output is None and not args.show and not args.publish:
+        raise ConfigError("nothing to do with the results: add --output FILE, --show and/or --publish ENDPOINT")
     return _execute(args.source, args, lambda src: _output_sinks(args.output, args.show, _source_fps(src)), "arsdk run")
 
 
@@ -297,6 +348,95 @@ class _SingleImageSink:
         pass
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    """``arsdk keys generate``."""
+    from .transport import generate_keys
+
+    if args.keys_command != "generate":
+        raise ConfigError("use 'arsdk keys generate DIR'")
+    folder = generate_keys(args.folder, tuple(args.client or ["client"]))
+    print(f"keys written to {folder.resolve()}: give subscribers the folder's <client>.key_secret and server.key")
+    return EXIT_OK
+
+
+def _subscriber(args: argparse.Namespace, mode=None):  # noqa: ANN001, ANN202
+    from .transport import ReceiveMode, Subscriber
+
+    return Subscriber(args.endpoint, mode=mode or ReceiveMode.LATEST, curve_keys=args.curve_keys,
+                      client_name=args.client_name)  # fmt: skip
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    """``arsdk view``."""
+    import cv2
+
+    from .sinks import display_available
+
+    if args.out is None and not display_available():
+        raise ConfigError("no display to show a window on; record with --out FILE instead")
+    writer, shown = None, 0
+    with _subscriber(args) as sub:
+        while args.max_frames is None or shown < args.max_frames:
+            packet = sub.receive(timeout_ms=args.timeout_ms)
+            if packet is None:
+                if shown == 0:
+                    raise InputError(f"nothing received from {args.endpoint} in {args.timeout_ms} ms; is the publisher running?")
+                break
+            if args.out is not None:
+                if writer is None:
+                    from .sinks import VideoFileSink
+
+                    writer = VideoFileSink(args.out, fps=10.0)
+                from .types import Frame, FrameResult
+
+                writer.write(FrameResult(Frame(packet.image_bgr.copy(), shown, 0.0), ()))
+            else:
+                cv2.imshow(f"arsdk view {args.endpoint}", packet.image_bgr)
+                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                    break
+            shown += 1
+    if writer is not None:
+        writer.close()
+        print(f"{shown} frames recorded to {args.out.resolve()}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """``arsdk stats``."""
+    import time
+
+    import numpy as np
+
+    from .transport import ReceiveMode
+
+    latencies, sequences = [], []
+    with _subscriber(args, ReceiveMode.ALL) as sub:
+        deadline = time.monotonic() + args.seconds
+        while time.monotonic() < deadline:
+            packet = sub.receive(timeout_ms=100)
+            if packet is not None:
+                latencies.append(packet.latency_ms)
+                sequences.append(packet.header["seq"])
+        stats = sub.stats
+    if not latencies:
+        raise InputError(f"nothing received from {args.endpoint} in {args.seconds:.0f} s; is the publisher running?")
+    missed = (max(sequences) - min(sequences) + 1) - len(set(sequences))
+    report = {
+        "frames": len(latencies),
+        "fps": len(latencies) / args.seconds,
+        "latency_ms": {f"p{p}": float(np.percentile(latencies, p)) for p in (50, 90, 99)},
+        "missed_by_sequence": int(missed),
+        "dropped_malformed": stats.dropped_malformed,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        lat = report["latency_ms"]
+        print(f"{report['frames']} frames, {report['fps']:.1f} fps; latency p50 {lat['p50']:.1f} ms, "
+              f"p90 {lat['p90']:.1f} ms, p99 {lat['p99']:.1f} ms; missed {missed}; malformed {stats.dropped_malformed}")  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """``arsdk info``."""
     from .info import collect_info
@@ -322,7 +462,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": cmd_run, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info}
+_COMMANDS = {"run": cmd_run, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info,
+             "keys": cmd_keys, "view": cmd_view, "stats": cmd_stats}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ def _bad_inputs(tmp_path, sample_clip):
             ["run", "--source", f"rtsp://127.0.0.1:{_closed_port()}/x", "--timeout-ms", "1000", "--output", out],
             "cannot open the stream within 1000 ms",
         ),
-        "no output chosen": (["run", "--source", str(sample_clip)], "add --output FILE and/or --show"),
+        "no output chosen": (["run", "--source", str(sample_clip)], "add --output FILE, --show and/or --publish"),
         "bad option value": (["run", "--source", str(sample_clip), "--output", out, "--max-frames", "0"], "must be >= 1"),
         "unknown option": (["run", "--source", "0", "--frobnicate"], "unrecognized arguments"),
     }

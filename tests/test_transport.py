@@ -246,3 +246,47 @@ def test_fuzzed_messages_never_crash_the_subscriber(junk, headers):
     finally:
         pub.close(linger=0)
         context.term()
+
+
+def test_cli_publishes_and_view_and_stats_read_the_stream(tmp_path, sample_clip, capsys):
+    """arsdk run --publish in one thread; arsdk view --out and arsdk stats against it, with CURVE keys."""
+    from arsdk.cli import main
+
+    keys = tmp_path / "keys"
+    assert main(["keys", "generate", str(keys)]) == 0
+    endpoint = _endpoint()
+    runner = threading.Thread(target=main, args=(["run", "--source", str(sample_clip), "--loop", "--max-frames", "60",
+                                                   "--publish", endpoint, "--curve-keys", str(keys), "--no-hog",
+                                                   "--proposal-interval", "10", "--effect", "labels"],))  # fmt: skip
+    runner.start()
+    try:
+        out = tmp_path / "view.mp4"
+        assert main(["view", endpoint, "--out", str(out), "--max-frames", "3", "--curve-keys", str(keys),
+                     "--timeout-ms", "60000"]) == 0  # fmt: skip
+        assert int(cv2.VideoCapture(str(out)).get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+        assert main(["stats", endpoint, "--seconds", "2", "--json", "--curve-keys", str(keys)]) == 0
+    finally:
+        runner.join()
+    report = json.loads(capsys.readouterr().out.split("frames recorded to")[1].split("\n", 1)[1])
+    assert report["frames"] > 0 and report["latency_ms"]["p50"] >= 0
+
+
+def test_view_without_a_publisher_says_so(capsys):
+    from arsdk.cli import main
+
+    assert main(["view", _endpoint(), "--out", "/tmp/never.mp4", "--timeout-ms", "300"]) == 2
+    assert "is the publisher running" in capsys.readouterr().err
+
+
+def test_headers_follow_the_published_json_schema(result):
+    import jsonschema
+
+    from arsdk.transport import encode
+    from tests.conftest import REPO
+
+    schema = json.loads((REPO / "schema" / "stream-header.schema.json").read_text())
+    for include_iuv in (False, True):
+        frames = encode(result, "s", 3, include_iuv=include_iuv, labels={3: "x"})
+        jsonschema.validate(json.loads(bytes(frames[1])), schema)
+    untracked = FrameResult(result.frame, tuple(p.replace(track_id=None, iuv=None) for p in result.persons))
+    jsonschema.validate(json.loads(bytes(encode(untracked, "s", 0)[1])), schema)
