@@ -146,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--curve-keys", type=Path)
     stats.add_argument("--client-name", default="client")
 
+    web = sub.add_parser("web", help="serve a browser AR front-end for a published stream")
+    web.add_argument("endpoint")
+    web.add_argument("--port", type=int, default=8080)
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--curve-keys", type=Path)
+    web.add_argument("--client-name", default="client")
+    web.add_argument("--all-interfaces", action="store_true", help="allow serving on a non-loopback address")
+
     info = sub.add_parser("info", help="versions, device, EGL rendering, models")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.add_argument("--no-egl", action="store_true", help="skip the EGL rendering check")
@@ -437,6 +445,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    """``arsdk web``."""
+    from .transport.web import WebBridge
+
+    bridge = WebBridge(args.endpoint, args.host, args.port, curve_keys=args.curve_keys, client_name=args.client_name,
+                       allow_all_interfaces=args.all_interfaces)  # fmt: skip
+    print(f"serving http://{args.host}:{args.port}/ for {args.endpoint} (Ctrl-C stops)", file=sys.stderr)
+    bridge.serve_forever()
+    return EXIT_OK
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """``arsdk info``."""
     from .info import collect_info
@@ -463,7 +482,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"run": cmd_run, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info,
-             "keys": cmd_keys, "view": cmd_view, "stats": cmd_stats}  # fmt: skip
+             "keys": cmd_keys, "view": cmd_view, "stats": cmd_stats, "web": cmd_web}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

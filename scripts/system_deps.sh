@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages that arsdk needs at run time: EGL + Mesa for headless pyrender, libGL/glib for OpenCV.
+# Debian packages: EGL + Mesa for headless pyrender and libGL/glib for OpenCV (run time), chromium for the
+# browser front-end's end-to-end test.
 # Installed only when missing and only when running as root; otherwise we say what to install.
 set -euo pipefail
-pkgs=(libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglib2.0-0)
+pkgs=(libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglib2.0-0 chromium)
 command -v dpkg-query >/dev/null 2>&1 || { echo "system_deps: not a Debian system; install EGL/Mesa yourself" >&2; exit 0; }
 missing=()
 for p in "${pkgs[@]}"; do
