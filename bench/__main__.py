@@ -12,7 +12,7 @@ import os
 import platform
 from pathlib import Path
 
-from . import dense_iuv, effects, tracker
+from . import dense_iuv, effects, tracker, transport
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,13 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     still = cv2.imread(str(basketball)) if basketball.is_file() else next(iter(images.values()))
     clip = REPO / "arsdk" / "data" / "vtest_sample.avi"
     results["effects"] = effects.run(still, clip, repeats=1 if args.quick else 10, frames=3 if args.quick else 40)
+    results["transport"] = transport.run(frames=30 if args.quick else 300, slow_seconds=1.0 if args.quick else 4.0)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / datetime.date.today().isoformat()
     stem.with_suffix(".json").write_text(json.dumps(results, indent=2))
     report = [f"# arsdk benchmarks, {results['date']}", "", f"Machine: {results['machine']['platform']}, "
               f"{results['machine']['cpus']} CPUs, Python {results['machine']['python']}.", "",
               dense_iuv.markdown(results["dense_iuv"]), tracker.markdown(results["tracker"]),
-              effects.markdown(results["effects"])]  # fmt: skip
+              effects.markdown(results["effects"]), transport.markdown(results["transport"])]  # fmt: skip
     stem.with_suffix(".md").write_text("\n".join(report))
     print(f"benchmark results written to {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
     return 0

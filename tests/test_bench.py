@@ -15,3 +15,5 @@ def test_bench_harness_writes_json_and_markdown(tmp_path):
     assert "| image |" in report and "supervision ByteTrack" in report
     tracker = json.loads(json_file.read_text())["tracker"]
     assert tracker["bytetrack_ms"] > 0 and tracker["arsdk_with_appearance_ms"] > 0
+    transport = json.loads(json_file.read_text())["transport"]
+    assert transport["arsdk"]["throughput_fps"] > 0 and transport["imagezmq"]["slow_received"] > 0

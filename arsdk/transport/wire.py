@@ -70,7 +70,7 @@ def _encode_image(image: np.ndarray, encoding: str, quality: int) -> bytes | mem
     ok, buffer = cv2.imencode(ext, image, params)
     if not ok:
         raise TransportError(f"cannot encode the image as {encoding}")
-    return buffer.tobytes()
+    return memoryview(buffer).cast("B")  # a fresh buffer per message: sent zero-copy, never reused
 
 
 def encode(

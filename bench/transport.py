@@ -1,0 +1,175 @@
+"""Streaming: arsdk vs imagezmq PUB/SUB, same 640x480 JPEG frames and quality, on loopback.
+
+* throughput: frames per second the publisher sends (encode + send) while a fast subscriber reads all;
+* latency (receive - publish) percentiles with a fast subscriber and with one working at half the rate.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import warnings
+
+import cv2
+import numpy as np
+
+from arsdk import Frame, FrameResult
+from arsdk.transport import Publisher, ReceiveMode, Subscriber
+
+QUALITY = 85
+
+
+def _endpoint() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+
+def _frames(count: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    base = cv2.GaussianBlur(rng.integers(0, 255, (480, 640, 3), np.uint8), (9, 9), 3)
+    return [np.roll(base, 4 * i, axis=1) for i in range(count)]
+
+
+def _arsdk(images, interval_s, consumer_every_s):
+    endpoint = _endpoint()
+    latencies, sent = [], 0
+    with Publisher(endpoint, jpeg_quality=QUALITY) as publisher, \
+            Subscriber(endpoint, mode=ReceiveMode.LATEST if consumer_every_s else ReceiveMode.ALL, queue_size=10000) as sub:  # fmt: skip
+        while sub.receive(timeout_ms=20) is None:
+            publisher.publish(FrameResult(Frame(images[0], 0, 0.0), ()))
+        done = threading.Event()
+
+        def consume():
+            while not done.is_set():
+                if consumer_every_s:
+                    time.sleep(consumer_every_s)
+                packet = sub.receive(timeout_ms=50)
+                if packet is not None:
+                    latencies.append(time.time() * 1000 - packet.header["publish_ms"])
+
+        thread = threading.Thread(target=consume)
+        thread.start()
+        start = time.perf_counter()
+        for i, image in enumerate(images):
+            publisher.publish(FrameResult(Frame(image, i + 1, 0.0), ()))
+            sent += 1
+            if interval_s:
+                time.sleep(interval_s)
+        elapsed = time.perf_counter() - start
+        time.sleep(0.3)
+        done.set()
+        thread.join()
+    return sent / elapsed, latencies
+
+
+def _imagezmq(images, interval_s, consumer_every_s):
+    import imagezmq
+
+    endpoint = _endpoint()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sender = imagezmq.ImageSender(connect_to=endpoint, REQ_REP=False)
+    hub = imagezmq.ImageHub(open_port=endpoint, REQ_REP=False)
+    import zmq
+
+    hub.zmq_socket.setsockopt(zmq.RCVTIMEO, 50)
+    latencies = []
+    while True:  # wait for the subscription
+        sender.send_jpg(json.dumps({"t": time.time() * 1000}), cv2.imencode(".jpg", images[0])[1])
+        try:
+            hub.recv_jpg()
+            break
+        except zmq.Again:
+            continue
+    done = threading.Event()
+
+    def consume():
+        while not done.is_set():
+            if consumer_every_s:
+                time.sleep(consumer_every_s)
+            try:
+                message, jpg = hub.recv_jpg()
+            except zmq.Again:
+                continue
+            cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_COLOR)
+            latencies.append(time.time() * 1000 - json.loads(message)["t"])
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    start = time.perf_counter()
+    for image in images:
+        jpg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])[1]
+        sender.send_jpg(json.dumps({"t": time.time() * 1000}), jpg)
+        if interval_s:
+            time.sleep(interval_s)
+    elapsed = time.perf_counter() - start
+    time.sleep(0.3)
+    done.set()
+    thread.join()
+    hub.close()
+    sender.close()
+    return len(images) / elapsed, latencies
+
+
+def _publisher_only(images) -> dict:
+    """Frames per second of each publisher with nobody subscribed (no subscriber competing for the CPU)."""
+    import imagezmq
+
+    out = {}
+    with Publisher(_endpoint(), jpeg_quality=QUALITY) as publisher:
+        start = time.perf_counter()
+        for i, image in enumerate(images):
+            publisher.publish(FrameResult(Frame(image, i, 0.0), ()))
+        out["arsdk"] = len(images) / (time.perf_counter() - start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sender = imagezmq.ImageSender(connect_to=_endpoint(), REQ_REP=False)
+    start = time.perf_counter()
+    for image in images:
+        sender.send_jpg(json.dumps({"t": time.time() * 1000}), cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])[1])
+    out["imagezmq"] = len(images) / (time.perf_counter() - start)
+    sender.close()
+    return out
+
+
+def _percentiles(values):
+    return {f"p{p}": float(np.percentile(values, p)) for p in (50, 90, 99)} if values else {}
+
+
+def run(frames: int = 200, slow_seconds: float = 4.0, fps: float = 20.0) -> dict:
+    images = _frames(frames)
+    interval = 1.0 / fps
+    slow_images = _frames(int(slow_seconds * fps))
+    out = {}
+    for name, fn in (("arsdk", _arsdk), ("imagezmq", _imagezmq)):
+        throughput, fast_latency = fn(images, 0.0, 0.0)
+        _, paced_fast = fn(slow_images, interval, 0.0)
+        _, slow = fn(slow_images, interval, 2 * interval)
+        out[name] = {"throughput_fps": throughput, "fast_latency_ms": _percentiles(paced_fast),
+                     "slow_latency_ms": _percentiles(slow), "slow_received": len(slow)}  # fmt: skip
+    out["throughput_ratio"] = out["arsdk"]["throughput_fps"] / out["imagezmq"]["throughput_fps"]
+    alone = _publisher_only(images)
+    out["publisher_only_fps"] = alone
+    out["publisher_only_ratio"] = alone["arsdk"] / alone["imagezmq"]
+    out["frame_interval_ms"] = interval * 1000
+    return out
+
+
+def markdown(result: dict) -> str:
+    rows = ["## Streaming 640x480 JPEG: arsdk vs imagezmq PUB/SUB (loopback)", "",
+            "| | publisher fps | fast subscriber latency p50 / p99 ms | half-rate subscriber latency p50 / p99 ms |",
+            "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    for name in ("arsdk", "imagezmq"):
+        r = result[name]
+        f, s = r["fast_latency_ms"], r["slow_latency_ms"]
+        rows.append(f"| {name} | {r['throughput_fps']:.0f} | {f.get('p50', 0):.1f} / {f.get('p99', 0):.1f} | "
+                    f"{s.get('p50', 0):.1f} / {s.get('p99', 0):.1f} |")  # fmt: skip
+    alone = result["publisher_only_fps"]
+    rows += ["", f"Throughput ratio arsdk / imagezmq: {result['throughput_ratio']:.2f} with a subscriber reading every "
+             f"frame on the same 2 cores; publishers alone: {alone['arsdk']:.0f} vs {alone['imagezmq']:.0f} fps, ratio "
+             f"{result['publisher_only_ratio']:.2f} (target >= 1.0). Half-rate "
+             f"subscriber p99 target: under two frame intervals ({2 * result['frame_interval_ms']:.0f} ms).", ""]  # fmt: skip
+    return "\n".join(rows)
