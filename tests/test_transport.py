@@ -290,3 +290,19 @@ def test_headers_follow_the_published_json_schema(result):
         jsonschema.validate(json.loads(bytes(frames[1])), schema)
     untracked = FrameResult(result.frame, tuple(p.replace(track_id=None, iuv=None) for p in result.persons))
     jsonschema.validate(json.loads(bytes(encode(untracked, "s", 0)[1])), schema)
+
+
+def test_ipc_endpoints_work_too(result, tmp_path):
+    endpoint = f"ipc://{tmp_path / 'arsdk.sock'}"
+    with Publisher(endpoint, "local") as publisher, Subscriber(endpoint, topics=("local",)) as sub:
+        packet = _publish_until(publisher, result, sub)
+    assert packet is not None and packet.topic == "local" and len(packet.header["persons"]) == 2
+
+
+def test_topics_select_streams(result):
+    endpoint = _endpoint()
+    with Publisher(endpoint, "cam-a") as publisher, Subscriber(endpoint, topics=("cam-b",)) as sub:
+        for _ in range(20):
+            publisher.publish(result)
+            time.sleep(0.01)
+        assert sub.receive(timeout_ms=300) is None and sub.stats.received == 0
