@@ -78,6 +78,12 @@ def _publisher(args: argparse.Namespace):  # noqa: ANN202
                      curve_keys=args.curve_keys, allow_all_interfaces=args.publish_all_interfaces)  # fmt: skip
 
 
+def _add_subscriber_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("endpoint", help="the publisher, e.g. tcp://127.0.0.1:5555")
+    p.add_argument("--curve-keys", type=Path, help="CURVE keys folder (arsdk keys generate DIR)")
+    p.add_argument("--client-name", default="client", help="which client key pair of --curve-keys to use")
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--loop", action="store_true", help="start files again at the end")
@@ -132,26 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--client", action="append", default=None, help="client names (default: client)")
 
     view = sub.add_parser("view", help="show or record a published stream")
-    view.add_argument("endpoint")
+    _add_subscriber_options(view)
     view.add_argument("--out", type=Path, help="record to this video instead of showing a window")
     view.add_argument("--max-frames", type=int, default=None)
     view.add_argument("--timeout-ms", type=int, default=5000, help="give up after this long without a frame")
-    view.add_argument("--curve-keys", type=Path)
-    view.add_argument("--client-name", default="client")
 
     stats = sub.add_parser("stats", help="fps, latency percentiles and drops of a published stream")
-    stats.add_argument("endpoint")
+    _add_subscriber_options(stats)
     stats.add_argument("--seconds", type=float, default=5.0)
     stats.add_argument("--json", action="store_true")
-    stats.add_argument("--curve-keys", type=Path)
-    stats.add_argument("--client-name", default="client")
 
     web = sub.add_parser("web", help="serve a browser AR front-end for a published stream")
-    web.add_argument("endpoint")
+    _add_subscriber_options(web)
     web.add_argument("--port", type=int, default=8080)
     web.add_argument("--host", default="127.0.0.1")
-    web.add_argument("--curve-keys", type=Path)
-    web.add_argument("--client-name", default="client")
     web.add_argument("--all-interfaces", action="store_true", help="allow serving on a non-loopback address")
 
     info = sub.add_parser("info", help="versions, device, EGL rendering, models")

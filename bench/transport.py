@@ -33,9 +33,25 @@ def _frames(count: int) -> list[np.ndarray]:
     return [np.roll(base, 4 * i, axis=1) for i in range(count)]
 
 
+def _drive(send, images, interval_s, consume, done) -> float:
+    """Run ``consume`` in a thread while sending ``images`` (paced by ``interval_s``); frames per second sent."""
+    thread = threading.Thread(target=consume)
+    thread.start()
+    start = time.perf_counter()
+    for image in images:
+        send(image)
+        if interval_s:
+            time.sleep(interval_s)
+    elapsed = time.perf_counter() - start
+    time.sleep(0.3)
+    done.set()
+    thread.join()
+    return len(images) / elapsed
+
+
 def _arsdk(images, interval_s, consumer_every_s):
     endpoint = _endpoint()
-    latencies, sent = [], 0
+    latencies = []
     with Publisher(endpoint, jpeg_quality=QUALITY) as publisher, \
             Subscriber(endpoint, mode=ReceiveMode.LATEST if consumer_every_s else ReceiveMode.ALL, queue_size=10000) as sub:  # fmt: skip
         while sub.receive(timeout_ms=20) is None:
@@ -50,19 +66,10 @@ def _arsdk(images, interval_s, consumer_every_s):
                 if packet is not None:
                     latencies.append(time.time() * 1000 - packet.header["publish_ms"])
 
-        thread = threading.Thread(target=consume)
-        thread.start()
-        start = time.perf_counter()
-        for i, image in enumerate(images):
-            publisher.publish(FrameResult(Frame(image, i + 1, 0.0), ()))
-            sent += 1
-            if interval_s:
-                time.sleep(interval_s)
-        elapsed = time.perf_counter() - start
-        time.sleep(0.3)
-        done.set()
-        thread.join()
-    return sent / elapsed, latencies
+        counter = iter(range(1, len(images) + 1))
+        rate = _drive(lambda image: publisher.publish(FrameResult(Frame(image, next(counter), 0.0), ())),
+                      images, interval_s, consume, done)  # fmt: skip
+    return rate, latencies
 
 
 def _imagezmq(images, interval_s, consumer_every_s):
@@ -97,21 +104,14 @@ def _imagezmq(images, interval_s, consumer_every_s):
             cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_COLOR)
             latencies.append(time.time() * 1000 - json.loads(message)["t"])
 
-    thread = threading.Thread(target=consume)
-    thread.start()
-    start = time.perf_counter()
-    for image in images:
+    def send(image):
         jpg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])[1]
         sender.send_jpg(json.dumps({"t": time.time() * 1000}), jpg)
-        if interval_s:
-            time.sleep(interval_s)
-    elapsed = time.perf_counter() - start
-    time.sleep(0.3)
-    done.set()
-    thread.join()
+
+    rate = _drive(send, images, interval_s, consume, done)
     hub.close()
     sender.close()
-    return len(images) / elapsed, latencies
+    return rate, latencies
 
 
 def _publisher_only(images) -> dict:
