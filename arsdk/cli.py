@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--all-interfaces", action="store_true", help="allow serving on a non-loopback address")
 
+    weights = sub.add_parser("weights", help="the official DensePose R-CNN checkpoints: list them, check a file")
+    weights_sub = weights.add_subparsers(dest="weights_command", metavar="ACTION", parser_class=_Parser)
+    weights_sub.add_parser("list", help="official model names, ids, file names and where to download them")
+    check = weights_sub.add_parser("check", help="which model a file is and whether it loads")
+    check.add_argument("file", type=Path)
+
     info = sub.add_parser("info", help="versions, device, EGL rendering, models")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.add_argument("--no-egl", action="store_true", help="skip the EGL rendering check")
@@ -456,6 +462,24 @@ def cmd_web(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_weights(args: argparse.Namespace) -> int:
+    """``arsdk weights list|check``."""
+    from .densepose_rcnn import MODEL_ZOO, check_checkpoint
+
+    if args.weights_command == "list":
+        print(f"{'model':38s} {'id':>10s}  {'file':24s} box/GPS/GPSm AP  download")
+        for m in MODEL_ZOO:
+            print(f"{m.config:38s} {m.model_id:>10d}  {m.file:24s} {m.box_ap:.1f}/{m.gps_ap:.1f}/{m.gpsm_ap:.1f}  {m.url}")
+        print("arsdk downloads nothing: fetch a file yourself, then --estimator densepose --weights FILE")
+        return EXIT_OK
+    if args.weights_command == "check":
+        report, _ = check_checkpoint(args.file)
+        ignored = f"; ignored {', '.join(report.ignored_keys)}" if report.ignored_keys else ""
+        print(f"{args.file}: {report.variant.name}, {report.parameters:,} parameters, loads{ignored}")
+        return EXIT_OK
+    raise ConfigError("use 'arsdk weights list' or 'arsdk weights check FILE'")
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """``arsdk info``."""
     from .info import collect_info
@@ -482,7 +506,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"run": cmd_run, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info,
-             "keys": cmd_keys, "view": cmd_view, "stats": cmd_stats, "web": cmd_web}  # fmt: skip
+             "keys": cmd_keys, "view": cmd_view, "stats": cmd_stats, "web": cmd_web,
+             "weights": cmd_weights}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
