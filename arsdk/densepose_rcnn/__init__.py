@@ -1,5 +1,6 @@
 """DensePose R-CNN for machines with a GPU (issue 7, in progress): the official checkpoints' layouts, a
-safe loader and checker. The network itself is not implemented yet."""
+safe loader and checker, the input preprocessing and the ResNet-FPN backbone (parity with detectron2
+verified). The RPN, box head and DensePose head are not implemented yet."""
 
 from .checkpoint import CheckpointReport, check_checkpoint, load_state_dict
 from .keys import VARIANTS, Variant, detect_variant, expected_shapes

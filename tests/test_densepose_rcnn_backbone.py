@@ -1,0 +1,63 @@
+"""Parity of arsdk's DensePose R-CNN input and backbone with detectron2's own intermediates (messi5.jpg,
+the seeded checkpoint of ../shared/densepose_ref/make_ckpt.py), on the CPU."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from arsdk.densepose_rcnn import check_checkpoint
+from arsdk.densepose_rcnn.backbone import Backbone, preprocess
+from arsdk.device import select_device
+
+REF = Path(__file__).resolve().parent.parent.parent / "shared" / "densepose_ref"
+DATA = REF.parent / "data"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return json.loads((REF / "messi5_reference_intermediates.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "sane_random_R_50_FPN_s1x.pkl"
+    subprocess.run([sys.executable, str(REF / "make_ckpt.py"), str(REF / "keys_R_50_FPN_s1x.txt"), str(path)],
+                   check=True, capture_output=True, timeout=600)  # fmt: skip
+    _, state = check_checkpoint(path, expected="R_50_FPN_s1x")
+    return state
+
+
+def _compare(tensor, stats, rel=1e-3):
+    array = tensor.detach().cpu().double().numpy()
+    assert list(array.shape) == stats["shape"]
+    assert array.sum() == pytest.approx(stats["sum"], rel=rel, abs=1e-3 * stats["abs_sum"] / array.size)
+    assert np.abs(array).sum() == pytest.approx(stats["abs_sum"], rel=rel)
+    samples = stats["samples"]
+    got = np.array([array[tuple(i)] for i in samples["index"]])
+    np.testing.assert_allclose(got, samples["value"], rtol=rel, atol=1e-3 * max(1.0, np.abs(samples["value"]).max()))
+
+
+def test_preprocessing_matches_detectron2(reference):
+    image = cv2.imread(str(DATA / "messi5.jpg"))
+    tensor, resized_hw, _ = preprocess(image, select_device("cpu"))
+    assert list(resized_hw) == reference["image_size_resized_hw"]
+    assert list(tensor.shape) == reference["padded_tensor_shape"]
+    _compare(tensor, reference["input_tensor"], rel=1e-6)
+
+
+def test_resnet_fpn_features_match_detectron2(reference, weights):
+    device = select_device("cpu")
+    backbone = Backbone(50).eval()
+    backbone.load_detectron2(weights)
+    image = cv2.imread(str(DATA / "messi5.jpg"))
+    tensor, _, _ = preprocess(image, device)
+    with torch.inference_mode():
+        features = backbone(tensor)
+    for level in ("p2", "p3", "p4", "p5", "p6"):
+        _compare(features[level], reference["fpn"][level])
