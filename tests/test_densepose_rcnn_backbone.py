@@ -61,3 +61,22 @@ def test_resnet_fpn_features_match_detectron2(reference, weights):
         features = backbone(tensor)
     for level in ("p2", "p3", "p4", "p5", "p6"):
         _compare(features[level], reference["fpn"][level])
+
+
+def test_rpn_proposals_match_detectron2(reference, weights):
+    from arsdk.densepose_rcnn.rpn import RPN
+
+    device = select_device("cpu")
+    backbone, rpn = Backbone(50).eval(), RPN().eval()
+    backbone.load_detectron2(weights)
+    state = {k[len("proposal_generator."):]: torch.from_numpy(v) for k, v in weights.items() if k.startswith("proposal_generator.")}
+    rpn.load_state_dict(state, strict=True)
+    tensor, resized_hw, _ = preprocess(cv2.imread(str(DATA / "messi5.jpg")), device)
+    with torch.inference_mode():
+        proposals, logits = rpn(backbone(tensor), resized_hw)
+    assert len(proposals) == reference["num_proposals"]
+    np.testing.assert_allclose(proposals[:10].numpy(), reference["first10_proposals_xyxy"], rtol=1e-3, atol=1e-2)
+    np.testing.assert_allclose(logits[:10].numpy(), reference["first10_objectness_logits"], rtol=1e-3, atol=1e-4)
+    ref = np.load(REF / "messi5_reference.npz", allow_pickle=False)
+    np.testing.assert_allclose(proposals.numpy(), ref["proposals_xyxy_resized"], rtol=1e-3, atol=5e-2)
+    np.testing.assert_allclose(logits.numpy(), ref["proposals_objectness_logits"], rtol=1e-3, atol=1e-3)
