@@ -80,3 +80,30 @@ def test_rpn_proposals_match_detectron2(reference, weights):
     ref = np.load(REF / "messi5_reference.npz", allow_pickle=False)
     np.testing.assert_allclose(proposals.numpy(), ref["proposals_xyxy_resized"], rtol=1e-3, atol=5e-2)
     np.testing.assert_allclose(logits.numpy(), ref["proposals_objectness_logits"], rtol=1e-3, atol=1e-3)
+
+
+def test_box_head_detections_match_detectron2(reference, weights):
+    from arsdk.densepose_rcnn.box_head import BoxHead
+    from arsdk.densepose_rcnn.rpn import RPN
+
+    device = select_device("cpu")
+    backbone, rpn, head = Backbone(50).eval(), RPN().eval(), BoxHead().eval()
+    backbone.load_detectron2(weights)
+    rpn.load_state_dict({k[len("proposal_generator."):]: torch.from_numpy(v) for k, v in weights.items()
+                         if k.startswith("proposal_generator.")})  # fmt: skip
+    head.load_state_dict({k[len("roi_heads."):]: torch.from_numpy(v) for k, v in weights.items()
+                          if k.startswith(("roi_heads.box_head.", "roi_heads.box_predictor."))})  # fmt: skip
+    image = cv2.imread(str(DATA / "messi5.jpg"))
+    tensor, resized_hw, _ = preprocess(image, device)
+    with torch.inference_mode():
+        features = backbone(tensor)
+        proposals, _ = rpn(features, resized_hw)
+        cls, deltas = head.logits(features, proposals)
+        boxes, scores = head(features, proposals, resized_hw)
+    stats = reference["box_predictor_logits"]
+    assert float(cls.double().sum()) == pytest.approx(stats["cls"]["sum"], rel=1e-3)
+    assert float(deltas.double().abs().sum()) == pytest.approx(stats["deltas"]["abs_sum"], rel=1e-3)
+    assert len(boxes) == reference["pre_postprocess_num_det"]
+    np.testing.assert_allclose(boxes[:10].numpy(), reference["pre_postprocess_boxes_first10_resized_coords"], rtol=1e-3, atol=2e-2)
+    ref = np.load(REF / "messi5_reference.npz", allow_pickle=False)
+    np.testing.assert_allclose(scores.numpy(), ref["scores"], rtol=1e-3, atol=1e-4)
