@@ -107,3 +107,51 @@ def test_box_head_detections_match_detectron2(reference, weights):
     np.testing.assert_allclose(boxes[:10].numpy(), reference["pre_postprocess_boxes_first10_resized_coords"], rtol=1e-3, atol=2e-2)
     ref = np.load(REF / "messi5_reference.npz", allow_pickle=False)
     np.testing.assert_allclose(scores.numpy(), ref["scores"], rtol=1e-3, atol=1e-4)
+
+
+def test_densepose_iuv_per_box_matches_detectron2(reference, weights):
+    from arsdk.densepose_rcnn.box_head import BoxHead
+    from arsdk.densepose_rcnn.densepose_head import Decoder, DensePoseHead, DensePosePredictor, pool_densepose, to_chart_result
+    from arsdk.densepose_rcnn.rpn import RPN
+
+    def part(prefix):
+        return {k[len(prefix):]: torch.from_numpy(v) for k, v in weights.items() if k.startswith(prefix)}
+
+    device = select_device("cpu")
+    backbone, rpn, boxes_head = Backbone(50).eval(), RPN().eval(), BoxHead().eval()
+    decoder, head, predictor = Decoder().eval(), DensePoseHead().eval(), DensePosePredictor().eval()
+    backbone.load_detectron2(weights)
+    rpn.load_state_dict(part("proposal_generator."))
+    boxes_head.load_state_dict({k: v for k, v in part("roi_heads.").items() if k.startswith(("box_head.", "box_predictor."))})
+    decoder.load_state_dict(part("roi_heads.decoder."))
+    head.load_state_dict(part("roi_heads.densepose_head."))
+    predictor.load_state_dict(part("roi_heads.densepose_predictor."))
+    image = cv2.imread(str(DATA / "messi5.jpg"))
+    tensor, resized_hw, _ = preprocess(image, device)
+    with torch.inference_mode():
+        features = backbone(tensor)
+        proposals, _ = rpn(features, resized_hw)
+        boxes, scores = boxes_head(features, proposals, resized_hw)
+        decoded = decoder(features)
+        _compare(decoded, reference["decoder_out"])
+        pooled = pool_densepose(decoded, boxes)
+        body = head(pooled)
+        outputs = predictor(body)
+    for name, tensor_out in (("densepose_pooled", pooled), ("densepose_head_out", body)):
+        stats = reference[name]
+        assert list(tensor_out.shape) == stats["shape"]
+        assert float(tensor_out.double().abs().sum()) == pytest.approx(stats["abs_sum"], rel=1e-3)
+    ref = np.load(REF / "messi5_reference.npz", allow_pickle=False)
+    oh, ow = image.shape[:2]
+    scale = torch.tensor([ow / resized_hw[1], oh / resized_hw[0]] * 2)
+    final = boxes * scale
+    final = torch.stack([final[:, 0].clamp(0, ow), final[:, 1].clamp(0, oh), final[:, 2].clamp(0, ow), final[:, 3].clamp(0, oh)], 1)
+    np.testing.assert_allclose(final.numpy(), ref["boxes_xyxy"], rtol=1e-3, atol=2e-2)
+    label_agreement, uv_errors = [], []
+    for i in range(len(final)):
+        labels, uv = to_chart_result(outputs, i, final[i])
+        expected_labels, expected_uv = ref[f"dp_labels_{i}"], ref[f"dp_uv_{i}"]
+        assert labels.shape == expected_labels.shape
+        label_agreement.append((labels.numpy() == expected_labels).mean())
+        uv_errors.append(np.abs(uv.numpy() - expected_uv).mean())
+    assert min(label_agreement) >= 0.995 and max(uv_errors) < 0.01
