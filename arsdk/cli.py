@@ -39,6 +39,10 @@ def sample_clip() -> Path:
 
 def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("estimator")
+    g.add_argument("--estimator", choices=["mediapipe", "densepose"], default="mediapipe",
+                   help="mediapipe: the CPU default; densepose: DensePose R-CNN (needs --weights; best on a GPU)")
+    g.add_argument("--weights", type=Path, help="DensePose R-CNN checkpoint (arsdk weights list)")
+    g.add_argument("--device", default="auto", help="densepose: auto, cpu, cuda or cuda:N (default auto)")
     g.add_argument("--max-persons", type=int, default=10, help="at most this many people per frame (default 10)")
     g.add_argument("--min-score", type=float, default=0.5, help="pose-presence score a person needs (default 0.5)")
     g.add_argument("--no-hog", action="store_true", help="skip the HOG proposals (faster; misses small people)")
@@ -185,6 +189,14 @@ def _setup_logging(verbosity: int) -> None:
 
 def _estimator(args: argparse.Namespace, video: bool):
     from .estimators import MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
+
+    if getattr(args, "estimator", "mediapipe") == "densepose":
+        from .densepose_rcnn.model import DensePoseEstimator, DensePoseOptions
+
+        if args.weights is None:
+            raise ConfigError("--estimator densepose needs --weights FILE; 'arsdk weights list' says where to get them")
+        min_score = args.min_score if args.min_score != 0.5 else 0.8
+        return DensePoseEstimator(DensePoseOptions(args.weights, device=args.device, min_score=min_score))
 
     options = PoseEstimatorOptions(
         running_mode=RunMode.VIDEO if video else RunMode.IMAGE,

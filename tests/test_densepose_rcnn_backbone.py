@@ -155,3 +155,54 @@ def test_densepose_iuv_per_box_matches_detectron2(reference, weights):
         label_agreement.append((labels.numpy() == expected_labels).mean())
         uv_errors.append(np.abs(uv.numpy() - expected_uv).mean())
     assert min(label_agreement) >= 0.995 and max(uv_errors) < 0.01
+
+
+@pytest.fixture(scope="module")
+def checkpoint_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt2") / "sane_random_R_50_FPN_s1x.pkl"
+    subprocess.run([sys.executable, str(REF / "make_ckpt.py"), str(REF / "keys_R_50_FPN_s1x.txt"), str(path)],
+                   check=True, capture_output=True, timeout=600)  # fmt: skip
+    return path
+
+
+def test_pipeline_runs_with_the_densepose_estimator(checkpoint_path, tmp_path):
+    from arsdk.cli import main
+
+    out = tmp_path / "dump"
+    code = main(["dump", str(DATA / "messi5.jpg"), "--out", str(out), "--estimator", "densepose",
+                 "--weights", str(checkpoint_path), "--device", "cpu", "--min-score", "0.05"])  # fmt: skip
+    assert code == 0
+    doc = json.loads((out / "000000.json").read_text())
+    assert len(doc["persons"]) == 100  # random weights: 100 meaningless detections, all well-formed
+    iuv = cv2.imread(str(out / "000000_iuv.png"), cv2.IMREAD_UNCHANGED)
+    inds = cv2.imread(str(out / "000000_inds.png"), cv2.IMREAD_UNCHANGED)
+    assert iuv.shape == (342, 548, 3) and inds.shape == (342, 548) and iuv[..., 0].max() <= 24
+    assert ((iuv[..., 0] > 0) == (inds > 0)).all()
+    for person in doc["persons"]:
+        assert person["proposal"] == "densepose_rcnn" and person["landmarks"] is None
+        assert person["iuv"]["pixels"] == sum(person["iuv"]["part_pixels"].values())
+
+
+def test_densepose_estimator_needs_weights(capsys):
+    from arsdk.cli import main
+
+    assert main(["dump", str(DATA / "messi5.jpg"), "--out", "/tmp/x", "--estimator", "densepose"]) == 2
+    assert "needs --weights" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+def test_fp16_autocast_matches_fp32_on_cuda(checkpoint_path):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    from arsdk.densepose_rcnn.model import DensePoseEstimator, DensePoseOptions
+    from arsdk import Frame
+
+    image = cv2.imread(str(DATA / "messi5.jpg"))
+    frame = Frame(image, 0, 0.0)
+    fp32 = DensePoseEstimator(DensePoseOptions(checkpoint_path, "cuda", 0.05, "fp32")).infer(frame)
+    fp16 = DensePoseEstimator(DensePoseOptions(checkpoint_path, "cuda", 0.05, "fp16")).infer(frame)
+    assert len(fp16) == len(fp32)
+    np.testing.assert_allclose([p.box_xyxy for p in fp16[:10]], [p.box_xyxy for p in fp32[:10]], atol=2.0)
+    agree = np.mean([(a.iuv.part_index == b.iuv.part_index).mean() for a, b in zip(fp16[:10], fp32[:10])
+                     if a.iuv.part_index.shape == b.iuv.part_index.shape])  # fmt: skip
+    assert agree > 0.95
