@@ -59,3 +59,16 @@ def image_estimator():
 def sample_clip() -> Path:
     assert SAMPLE_CLIP.is_file(), "the shipped sample clip is missing"
     return SAMPLE_CLIP
+
+
+@pytest.fixture(scope="session")
+def densepose_checkpoint(tmp_path_factory) -> Path:
+    """The seeded R_50_FPN_s1x checkpoint of ../shared/densepose_ref/make_ckpt.py, in a temporary folder."""
+    import subprocess
+    import sys
+
+    ref = DATA.parent / "densepose_ref"
+    path = tmp_path_factory.mktemp("densepose") / "sane_random_R_50_FPN_s1x.pkl"
+    subprocess.run([sys.executable, str(ref / "make_ckpt.py"), str(ref / "keys_R_50_FPN_s1x.txt"), str(path)],
+                   check=True, capture_output=True, timeout=600)
+    return path

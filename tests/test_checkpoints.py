@@ -3,8 +3,6 @@
 import os
 import pickle
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +42,9 @@ def test_every_variant_is_recognised_from_its_keys(name):
 
 
 @pytest.fixture(scope="module")
-def reference_checkpoint(tmp_path_factory):
+def reference_checkpoint(densepose_checkpoint):
     """detectron2-format .pkl from ../shared/densepose_ref/make_ckpt.py, written to a temporary folder."""
-    path = tmp_path_factory.mktemp("ckpt") / "sane_random_R_50_FPN_s1x.pkl"
-    subprocess.run([sys.executable, str(REF / "make_ckpt.py"), str(REF / "keys_R_50_FPN_s1x.txt"), str(path)],
-                   check=True, capture_output=True, timeout=600)  # fmt: skip
-    return path
+    return densepose_checkpoint
 
 
 def test_the_reference_checkpoint_loads_and_is_recognised(reference_checkpoint, capsys):

@@ -1,9 +1,7 @@
-"""Parity of arsdk's DensePose R-CNN input and backbone with detectron2's own intermediates (messi5.jpg,
-the seeded checkpoint of ../shared/densepose_ref/make_ckpt.py), on the CPU."""
+"""Parity of arsdk's DensePose R-CNN with detectron2's own outputs, stage by stage (messi5.jpg, the seeded
+checkpoint of ../shared/densepose_ref/make_ckpt.py), on the CPU; the pipeline with the learned estimator."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -25,11 +23,8 @@ def reference():
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ckpt") / "sane_random_R_50_FPN_s1x.pkl"
-    subprocess.run([sys.executable, str(REF / "make_ckpt.py"), str(REF / "keys_R_50_FPN_s1x.txt"), str(path)],
-                   check=True, capture_output=True, timeout=600)  # fmt: skip
-    _, state = check_checkpoint(path, expected="R_50_FPN_s1x")
+def weights(densepose_checkpoint):
+    _, state = check_checkpoint(densepose_checkpoint, expected="R_50_FPN_s1x")
     return state
 
 
@@ -158,11 +153,8 @@ def test_densepose_iuv_per_box_matches_detectron2(reference, weights):
 
 
 @pytest.fixture(scope="module")
-def checkpoint_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ckpt2") / "sane_random_R_50_FPN_s1x.pkl"
-    subprocess.run([sys.executable, str(REF / "make_ckpt.py"), str(REF / "keys_R_50_FPN_s1x.txt"), str(path)],
-                   check=True, capture_output=True, timeout=600)  # fmt: skip
-    return path
+def checkpoint_path(densepose_checkpoint):
+    return densepose_checkpoint
 
 
 def test_pipeline_runs_with_the_densepose_estimator(checkpoint_path, tmp_path):
