@@ -12,7 +12,7 @@ import os
 import platform
 from pathlib import Path
 
-from . import dense_iuv, effects, tracker, transport
+from . import dense_iuv, densepose_rcnn, effects, tracker, transport
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     still = cv2.imread(str(basketball)) if basketball.is_file() else next(iter(images.values()))
     clip = REPO / "arsdk" / "data" / "vtest_sample.avi"
     results["effects"] = effects.run(still, clip, repeats=1 if args.quick else 10, frames=3 if args.quick else 40)
+    ref_dir = args.data.parent / "densepose_ref"
+    if (ref_dir / "make_ckpt.py").is_file():
+        results["densepose_rcnn"] = densepose_rcnn.run(still, ref_dir, repeats=1 if args.quick else 2)
     results["transport"] = transport.run(frames=30 if args.quick else 300, slow_seconds=1.0 if args.quick else 4.0)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / datetime.date.today().isoformat()
@@ -46,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     report = [f"# arsdk benchmarks, {results['date']}", "", f"Machine: {results['machine']['platform']}, "
               f"{results['machine']['cpus']} CPUs, Python {results['machine']['python']}.", "",
               dense_iuv.markdown(results["dense_iuv"]), tracker.markdown(results["tracker"]),
-              effects.markdown(results["effects"]), transport.markdown(results["transport"])]  # fmt: skip
+              effects.markdown(results["effects"]), transport.markdown(results["transport"])]
+    if "densepose_rcnn" in results:
+        report.append(densepose_rcnn.markdown(results["densepose_rcnn"]))  # fmt: skip
     stem.with_suffix(".md").write_text("\n".join(report))
     print(f"benchmark results written to {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
     return 0
