@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from arsdk.densepose_rcnn.backbone import preprocess
-from arsdk.densepose_rcnn.densepose_head import pool_densepose, to_chart_result
+from arsdk.densepose_rcnn.densepose_head import to_chart_result
 from arsdk.densepose_rcnn.model import DensePoseRCNN
 
 
@@ -41,7 +41,7 @@ def run(image_bgr: np.ndarray, ref_dir: Path, repeats: int = 2) -> dict:
             proposals, _ = timed("rpn", lambda: model.proposal_generator(features, hw))
             boxes, scores = timed("box_head", lambda: heads._boxes[0](features, proposals, hw))
             outputs = timed("densepose_head", lambda: heads.densepose_predictor(
-                heads.densepose_head(pool_densepose(heads.decoder(features), boxes))))  # fmt: skip
+                heads.densepose_head(heads.densepose_features(features, boxes))))  # fmt: skip
             timed("postprocess", lambda: [to_chart_result(outputs, i, boxes[i]) for i in range(len(boxes))])
     result = {name: float(np.median(values)) for name, values in stages.items()}
     result["total"] = sum(result.values())

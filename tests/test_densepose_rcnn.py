@@ -198,3 +198,32 @@ def test_fp16_autocast_matches_fp32_on_cuda(checkpoint_path):
     agree = np.mean([(a.iuv.part_index == b.iuv.part_index).mean() for a, b in zip(fp16[:10], fp32[:10])
                      if a.iuv.part_index.shape == b.iuv.part_index.shape])  # fmt: skip
     assert agree > 0.95
+
+
+def test_legacy_variant_with_seeded_weights_reloads_to_identical_outputs(tmp_path):
+    """Seeded random legacy weights written as a detectron2 .pkl with the document's keys and shapes, reloaded
+    through the public loader: identical outputs to the model built from the same weights in memory."""
+    import pickle
+    import subprocess
+    import sys
+
+    from arsdk.densepose_rcnn import VARIANTS, expected_shapes
+    from arsdk.densepose_rcnn.model import DensePoseRCNN
+
+    keys = tmp_path / "keys_legacy.txt"
+    keys.write_text("".join(f"{k} [{','.join(map(str, s))}]\n" for k, s in expected_shapes(VARIANTS["R_50_FPN_s1x_legacy"]).items()))
+    path = tmp_path / "legacy.pkl"
+    subprocess.run([sys.executable, str(REF / "make_ckpt.py"), str(keys), str(path)], check=True, capture_output=True, timeout=600)
+    with open(path, "rb") as handle:
+        in_memory = pickle.load(handle, encoding="latin1")["model"]  # our own file: plain pickle for the comparison
+    loaded = DensePoseRCNN.from_checkpoint(path)
+    direct = DensePoseRCNN.from_weights(in_memory, 50, legacy=True)
+    image = cv2.resize(cv2.imread(str(DATA / "messi5.jpg")), (320, 200))
+    a, b = loaded(image, min_score=0.05), direct(image, min_score=0.05)
+    assert len(a) == len(b) > 0
+    for (box_a, score_a, labels_a, uv_a), (box_b, score_b, labels_b, uv_b) in zip(a, b):
+        np.testing.assert_array_equal(box_a, box_b)
+        assert score_a == score_b
+        np.testing.assert_array_equal(labels_a, labels_b)
+        np.testing.assert_array_equal(uv_a, uv_b)
+        assert labels_a.max() <= 24 and uv_a.shape == (2,) + labels_a.shape

@@ -1,8 +1,8 @@
-"""DensePose R-CNN (R_50/R_101_FPN_s1x, V1ConvX head with decoder) assembled, and the pipeline estimator.
+"""DensePose R-CNN (R_50/R_101_FPN_s1x with decoder, and their legacy variants) assembled, and the estimator.
 
 Runs the same code on CPU and CUDA: the device is chosen once (``--device auto``), inputs are normalized
 and resized on it, and on CUDA the network runs under fp16 autocast (``precision="fp16"``). The DeepLab
-and legacy variants' layouts are recognised by the loader but their heads are not implemented yet.
+variants' layouts are recognised by the loader but their head is not implemented yet.
 """
 
 from __future__ import annotations
@@ -20,30 +20,38 @@ from .backbone import Backbone, preprocess
 from .box_head import BoxHead
 from .checkpoint import check_checkpoint
 from .densepose_head import Decoder, DensePoseHead, DensePosePredictor, pool_densepose, to_chart_result
+from .roi_align import multilevel_roi_align
 from .rpn import RPN
 
 __all__ = ["DensePoseRCNN", "DensePoseOptions", "DensePoseEstimator"]
 
-SUPPORTED = ("R_50_FPN_s1x", "R_101_FPN_s1x")
+SUPPORTED = ("R_50_FPN_s1x", "R_101_FPN_s1x", "R_50_FPN_s1x_legacy", "R_101_FPN_s1x_legacy")
 
 
 class _RoiHeads(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, legacy: bool = False) -> None:
         super().__init__()
         boxes = BoxHead()
         self.box_head, self.box_predictor = boxes.box_head, boxes.box_predictor
-        self.decoder, self.densepose_head, self.densepose_predictor = Decoder(), DensePoseHead(), DensePosePredictor()
+        self.decoder = None if legacy else Decoder()
+        self.densepose_head, self.densepose_predictor = DensePoseHead(), DensePosePredictor(15 if legacy else 2)
         self._boxes = [boxes]  # the inference wrapper, kept outside the state dict
+
+    def densepose_features(self, features: dict[str, torch.Tensor], boxes: torch.Tensor) -> torch.Tensor:
+        """28x28 pooling on the decoder's output, or (legacy) 14x14 pooling on each box's FPN level."""
+        if self.decoder is None:
+            return multilevel_roi_align(features, boxes, 14, 2)
+        return pool_densepose(self.decoder(features), boxes)
 
 
 class DensePoseRCNN(nn.Module):
     """The network, with detectron2's module names (so ``state_dict`` keys equal the checkpoint's)."""
 
-    def __init__(self, depth: int = 50) -> None:
+    def __init__(self, depth: int = 50, legacy: bool = False) -> None:
         super().__init__()
         self.backbone = Backbone(depth)
         self.proposal_generator = RPN()
-        self.roi_heads = _RoiHeads()
+        self.roi_heads = _RoiHeads(legacy)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path) -> DensePoseRCNN:
@@ -56,13 +64,18 @@ class DensePoseRCNN(nn.Module):
         if report.variant.name not in SUPPORTED:
             raise ModelLoadError(f"{path}: {report.variant.name} is recognised but not implemented yet; "
                                  f"arsdk runs {', '.join(SUPPORTED)}")  # fmt: skip
-        model = cls(report.variant.depth)
+        return cls.from_weights(weights, report.variant.depth, report.variant.legacy, str(path))
+
+    @classmethod
+    def from_weights(cls, weights: dict[str, np.ndarray], depth: int, legacy: bool, source: str = "weights") -> DensePoseRCNN:
+        """Build and load from an in-memory detectron2 state dict (already checked)."""
+        model = cls(depth, legacy)
         model.backbone.load_detectron2(weights)
         rest = {k: torch.from_numpy(v) for k, v in weights.items() if not k.startswith("backbone.")}
         missing, unexpected = model.load_state_dict(rest, strict=False)
         missing = [k for k in missing if not k.startswith("backbone.")]
         if missing or unexpected:
-            raise ModelLoadError(f"{path}: keys do not fit the network (missing {missing[:3]}, unexpected {unexpected[:3]})")
+            raise ModelLoadError(f"{source}: keys do not fit the network (missing {missing[:3]}, unexpected {unexpected[:3]})")
         return model.eval()
 
     @torch.inference_mode()
@@ -79,7 +92,7 @@ class DensePoseRCNN(nn.Module):
         boxes, scores = boxes[keep], scores[keep]
         if len(boxes) == 0:
             return []
-        outputs = heads.densepose_predictor(heads.densepose_head(pool_densepose(heads.decoder(features), boxes)))
+        outputs = heads.densepose_predictor(heads.densepose_head(heads.densepose_features(features, boxes)))
         outputs = {k: v.float() for k, v in outputs.items()}
         oh, ow = image_bgr.shape[:2]
         scale = torch.tensor([ow / resized_hw[1], oh / resized_hw[0]] * 2, device=device)
