@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from arsdk.densepose_rcnn import check_checkpoint
-from arsdk.densepose_rcnn.backbone import Backbone, preprocess
+from arsdk.densepose_rcnn.backbone import preprocess
+from arsdk.densepose_rcnn.densepose_head import pool_densepose
 from arsdk.device import select_device
 
 REF = Path(__file__).resolve().parent.parent.parent / "shared" / "densepose_ref"
@@ -46,29 +47,35 @@ def test_preprocessing_matches_detectron2(reference):
     _compare(tensor, reference["input_tensor"], rel=1e-6)
 
 
-def test_resnet_fpn_features_match_detectron2(reference, weights):
-    device = select_device("cpu")
-    backbone = Backbone(50).eval()
-    backbone.load_detectron2(weights)
+@pytest.fixture(scope="module")
+def stages(weights):
+    """One pass of the real network over messi5.jpg, every stage's output kept for the parity tests."""
+    from arsdk.densepose_rcnn.model import DensePoseRCNN
+
+    model = DensePoseRCNN.from_weights(weights, 50, legacy=False)
+    heads = model.roi_heads
     image = cv2.imread(str(DATA / "messi5.jpg"))
-    tensor, _, _ = preprocess(image, device)
+    tensor, resized_hw, _ = preprocess(image, select_device("cpu"))
+    out = {"image": image, "resized_hw": resized_hw}
     with torch.inference_mode():
-        features = backbone(tensor)
+        out["features"] = features = model.backbone(tensor)
+        out["proposals"], out["logits"] = model.proposal_generator(features, resized_hw)
+        out["cls"], out["deltas"] = heads._boxes[0].logits(features, out["proposals"])
+        out["boxes"], out["scores"] = heads._boxes[0](features, out["proposals"], resized_hw)
+        out["decoded"] = heads.decoder(features)
+        out["pooled"] = pool_densepose(out["decoded"], out["boxes"])
+        out["body"] = heads.densepose_head(out["pooled"])
+        out["outputs"] = heads.densepose_predictor(out["body"])
+    return out
+
+
+def test_resnet_fpn_features_match_detectron2(reference, stages):
     for level in ("p2", "p3", "p4", "p5", "p6"):
-        _compare(features[level], reference["fpn"][level])
+        _compare(stages["features"][level], reference["fpn"][level])
 
 
-def test_rpn_proposals_match_detectron2(reference, weights):
-    from arsdk.densepose_rcnn.rpn import RPN
-
-    device = select_device("cpu")
-    backbone, rpn = Backbone(50).eval(), RPN().eval()
-    backbone.load_detectron2(weights)
-    state = {k[len("proposal_generator."):]: torch.from_numpy(v) for k, v in weights.items() if k.startswith("proposal_generator.")}
-    rpn.load_state_dict(state, strict=True)
-    tensor, resized_hw, _ = preprocess(cv2.imread(str(DATA / "messi5.jpg")), device)
-    with torch.inference_mode():
-        proposals, logits = rpn(backbone(tensor), resized_hw)
+def test_rpn_proposals_match_detectron2(reference, stages):
+    proposals, logits = stages["proposals"], stages["logits"]
     assert len(proposals) == reference["num_proposals"]
     np.testing.assert_allclose(proposals[:10].numpy(), reference["first10_proposals_xyxy"], rtol=1e-3, atol=1e-2)
     np.testing.assert_allclose(logits[:10].numpy(), reference["first10_objectness_logits"], rtol=1e-3, atol=1e-4)
@@ -77,24 +84,8 @@ def test_rpn_proposals_match_detectron2(reference, weights):
     np.testing.assert_allclose(logits.numpy(), ref["proposals_objectness_logits"], rtol=1e-3, atol=1e-3)
 
 
-def test_box_head_detections_match_detectron2(reference, weights):
-    from arsdk.densepose_rcnn.box_head import BoxHead
-    from arsdk.densepose_rcnn.rpn import RPN
-
-    device = select_device("cpu")
-    backbone, rpn, head = Backbone(50).eval(), RPN().eval(), BoxHead().eval()
-    backbone.load_detectron2(weights)
-    rpn.load_state_dict({k[len("proposal_generator."):]: torch.from_numpy(v) for k, v in weights.items()
-                         if k.startswith("proposal_generator.")})  # fmt: skip
-    head.load_state_dict({k[len("roi_heads."):]: torch.from_numpy(v) for k, v in weights.items()
-                          if k.startswith(("roi_heads.box_head.", "roi_heads.box_predictor."))})  # fmt: skip
-    image = cv2.imread(str(DATA / "messi5.jpg"))
-    tensor, resized_hw, _ = preprocess(image, device)
-    with torch.inference_mode():
-        features = backbone(tensor)
-        proposals, _ = rpn(features, resized_hw)
-        cls, deltas = head.logits(features, proposals)
-        boxes, scores = head(features, proposals, resized_hw)
+def test_box_head_detections_match_detectron2(reference, stages):
+    cls, deltas, boxes, scores = stages["cls"], stages["deltas"], stages["boxes"], stages["scores"]
     stats = reference["box_predictor_logits"]
     assert float(cls.double().sum()) == pytest.approx(stats["cls"]["sum"], rel=1e-3)
     assert float(deltas.double().abs().sum()) == pytest.approx(stats["deltas"]["abs_sum"], rel=1e-3)
@@ -104,39 +95,16 @@ def test_box_head_detections_match_detectron2(reference, weights):
     np.testing.assert_allclose(scores.numpy(), ref["scores"], rtol=1e-3, atol=1e-4)
 
 
-def test_densepose_iuv_per_box_matches_detectron2(reference, weights):
-    from arsdk.densepose_rcnn.box_head import BoxHead
-    from arsdk.densepose_rcnn.densepose_head import Decoder, DensePoseHead, DensePosePredictor, pool_densepose, to_chart_result
-    from arsdk.densepose_rcnn.rpn import RPN
+def test_densepose_iuv_per_box_matches_detectron2(reference, stages):
+    from arsdk.densepose_rcnn.densepose_head import to_chart_result
 
-    def part(prefix):
-        return {k[len(prefix):]: torch.from_numpy(v) for k, v in weights.items() if k.startswith(prefix)}
-
-    device = select_device("cpu")
-    backbone, rpn, boxes_head = Backbone(50).eval(), RPN().eval(), BoxHead().eval()
-    decoder, head, predictor = Decoder().eval(), DensePoseHead().eval(), DensePosePredictor().eval()
-    backbone.load_detectron2(weights)
-    rpn.load_state_dict(part("proposal_generator."))
-    boxes_head.load_state_dict({k: v for k, v in part("roi_heads.").items() if k.startswith(("box_head.", "box_predictor."))})
-    decoder.load_state_dict(part("roi_heads.decoder."))
-    head.load_state_dict(part("roi_heads.densepose_head."))
-    predictor.load_state_dict(part("roi_heads.densepose_predictor."))
-    image = cv2.imread(str(DATA / "messi5.jpg"))
-    tensor, resized_hw, _ = preprocess(image, device)
-    with torch.inference_mode():
-        features = backbone(tensor)
-        proposals, _ = rpn(features, resized_hw)
-        boxes, scores = boxes_head(features, proposals, resized_hw)
-        decoded = decoder(features)
-        _compare(decoded, reference["decoder_out"])
-        pooled = pool_densepose(decoded, boxes)
-        body = head(pooled)
-        outputs = predictor(body)
-    for name, tensor_out in (("densepose_pooled", pooled), ("densepose_head_out", body)):
-        stats = reference[name]
+    _compare(stages["decoded"], reference["decoder_out"])
+    for name, key in (("densepose_pooled", "pooled"), ("densepose_head_out", "body")):
+        stats, tensor_out = reference[name], stages[key]
         assert list(tensor_out.shape) == stats["shape"]
         assert float(tensor_out.double().abs().sum()) == pytest.approx(stats["abs_sum"], rel=1e-3)
     ref = np.load(REF / "messi5_reference.npz", allow_pickle=False)
+    image, resized_hw, boxes, outputs = stages["image"], stages["resized_hw"], stages["boxes"], stages["outputs"]
     oh, ow = image.shape[:2]
     scale = torch.tensor([ow / resized_hw[1], oh / resized_hw[0]] * 2)
     final = boxes * scale
