@@ -43,6 +43,8 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
                    help="mediapipe: the CPU default; densepose: DensePose R-CNN (needs --weights; best on a GPU)")
     g.add_argument("--weights", type=Path, help="DensePose R-CNN checkpoint (arsdk weights list)")
     g.add_argument("--device", default="auto", help="densepose: auto, cpu, cuda or cuda:N (default auto)")
+    g.add_argument("--short-side", type=int, default=800,
+                   help="densepose: resize input so its short side has this many pixels (default 800, as trained)")
     g.add_argument("--max-persons", type=int, default=10, help="at most this many people per frame (default 10)")
     g.add_argument("--min-score", type=float, default=0.5, help="pose-presence score a person needs (default 0.5)")
     g.add_argument("--no-hog", action="store_true", help="skip the HOG proposals (faster; misses small people)")
@@ -196,7 +198,8 @@ def _estimator(args: argparse.Namespace, video: bool):
         if args.weights is None:
             raise ConfigError("--estimator densepose needs --weights FILE; 'arsdk weights list' says where to get them")
         min_score = args.min_score if args.min_score != 0.5 else 0.8
-        return DensePoseEstimator(DensePoseOptions(args.weights, device=args.device, min_score=min_score))
+        return DensePoseEstimator(DensePoseOptions(args.weights, device=args.device, min_score=min_score,
+                                                   short_side=args.short_side, max_detections=min(args.max_persons, 100)))
 
     options = PoseEstimatorOptions(
         running_mode=RunMode.VIDEO if video else RunMode.IMAGE,

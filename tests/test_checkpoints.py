@@ -129,3 +129,12 @@ def test_weights_check_cli_reports_bad_files_with_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["weights", "list"]) == 0
     assert "model_final_162be9.pkl" in capsys.readouterr().out
+
+
+def test_a_confidence_wc_model_is_refused_naming_its_extra_layers(tmp_path):
+    model = {k: np.zeros(s, np.float32) for k, s in expected_shapes(VARIANTS["R_50_FPN_DL_s1x"]).items()}
+    model["roi_heads.densepose_predictor.sigma_2_lowres.weight"] = np.zeros((512, 25, 4, 4), np.float32)
+    model["roi_heads.densepose_predictor.sigma_2_lowres.bias"] = np.zeros((25,), np.float32)
+    path = _write_pkl(tmp_path / "wc1.pkl", model)
+    with pytest.raises(ModelLoadError, match=r"does not match R_50_FPN_DL_s1x: 2 unexpected keys .*sigma_2_lowres.*WC"):
+        check_checkpoint(path)

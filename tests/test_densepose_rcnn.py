@@ -52,7 +52,7 @@ def stages(weights):
     """One pass of the real network over messi5.jpg, every stage's output kept for the parity tests."""
     from arsdk.densepose_rcnn.model import DensePoseRCNN
 
-    model = DensePoseRCNN.from_weights(weights, 50, legacy=False)
+    model = DensePoseRCNN.from_weights(weights, "R_50_FPN_s1x")
     heads = model.roi_heads
     image = cv2.imread(str(DATA / "messi5.jpg"))
     tensor, resized_hw, _ = preprocess(image, select_device("cpu"))
@@ -133,7 +133,7 @@ def test_pipeline_runs_with_the_densepose_estimator(checkpoint_path, tmp_path):
                  "--weights", str(checkpoint_path), "--device", "cpu", "--min-score", "0.05"])  # fmt: skip
     assert code == 0
     doc = json.loads((out / "000000.json").read_text())
-    assert len(doc["persons"]) == 100  # random weights: 100 meaningless detections, all well-formed
+    assert len(doc["persons"]) == 10  # random weights: --max-persons (10) meaningless detections, well-formed
     iuv = cv2.imread(str(out / "000000_iuv.png"), cv2.IMREAD_UNCHANGED)
     inds = cv2.imread(str(out / "000000_inds.png"), cv2.IMREAD_UNCHANGED)
     assert iuv.shape == (342, 548, 3) and inds.shape == (342, 548) and iuv[..., 0].max() <= 24
@@ -168,9 +168,12 @@ def test_fp16_autocast_matches_fp32_on_cuda(checkpoint_path):
     assert agree > 0.95
 
 
-def test_legacy_variant_with_seeded_weights_reloads_to_identical_outputs(tmp_path):
-    """Seeded random legacy weights written as a detectron2 .pkl with the document's keys and shapes, reloaded
-    through the public loader: identical outputs to the model built from the same weights in memory."""
+@pytest.mark.parametrize("variant", ["R_50_FPN_s1x", "R_101_FPN_s1x", "R_50_FPN_DL_s1x", "R_101_FPN_DL_s1x",
+                                     "R_50_FPN_s1x_legacy", "R_101_FPN_s1x_legacy"])  # fmt: skip
+def test_each_variant_with_seeded_weights_reloads_to_identical_outputs(variant, tmp_path):
+    """Seeded random weights with the document's keys and shapes written as a detectron2 .pkl (by the reference
+    generator), reloaded through the public loader: the variant is recognised and gives identical outputs to
+    the model built from the same weights in memory."""
     import pickle
     import subprocess
     import sys
@@ -178,16 +181,20 @@ def test_legacy_variant_with_seeded_weights_reloads_to_identical_outputs(tmp_pat
     from arsdk.densepose_rcnn import VARIANTS, expected_shapes
     from arsdk.densepose_rcnn.model import DensePoseRCNN
 
-    keys = tmp_path / "keys_legacy.txt"
-    keys.write_text("".join(f"{k} [{','.join(map(str, s))}]\n" for k, s in expected_shapes(VARIANTS["R_50_FPN_s1x_legacy"]).items()))
-    path = tmp_path / "legacy.pkl"
+    keys = tmp_path / "keys.txt"
+    keys.write_text("".join(f"{k} [{','.join(map(str, s))}]\n" for k, s in expected_shapes(VARIANTS[variant]).items()))
+    path = tmp_path / f"{variant}.pkl"
     subprocess.run([sys.executable, str(REF / "make_ckpt.py"), str(keys), str(path)], check=True, capture_output=True, timeout=600)
     with open(path, "rb") as handle:
         in_memory = pickle.load(handle, encoding="latin1")["model"]  # our own file: plain pickle for the comparison
+    assert set(in_memory) == set(expected_shapes(VARIANTS[variant]))
     loaded = DensePoseRCNN.from_checkpoint(path)
-    direct = DensePoseRCNN.from_weights(in_memory, 50, legacy=True)
-    image = cv2.resize(cv2.imread(str(DATA / "messi5.jpg")), (320, 200))
-    a, b = loaded(image, min_score=0.05), direct(image, min_score=0.05)
+    assert loaded.variant.name == variant
+    direct = DensePoseRCNN.from_weights(in_memory, variant)
+    assert set(direct.state_dict()) >= set(in_memory) - {k for k in in_memory if k.startswith("backbone.")}
+    image = cv2.imread(str(DATA / "messi5.jpg"))
+    a = loaded(image, min_score=0.0, short_side=224, max_detections=3)
+    b = direct(image, min_score=0.0, short_side=224, max_detections=3)
     assert len(a) == len(b) > 0
     for (box_a, score_a, labels_a, uv_a), (box_b, score_b, labels_b, uv_b) in zip(a, b):
         np.testing.assert_array_equal(box_a, box_b)
@@ -195,3 +202,33 @@ def test_legacy_variant_with_seeded_weights_reloads_to_identical_outputs(tmp_pat
         np.testing.assert_array_equal(labels_a, labels_b)
         np.testing.assert_array_equal(uv_a, uv_b)
         assert labels_a.max() <= 24 and uv_a.shape == (2,) + labels_a.shape
+
+
+def test_a_batch_of_frames_gives_each_frame_s_own_results(weights):
+    """forward_batch over two same-size frames (as from two streams) equals two single passes; frames of
+    different sizes are padded to the largest and each still gets well-formed results of its own."""
+    from arsdk.densepose_rcnn.model import DensePoseRCNN
+
+    model = DensePoseRCNN.from_weights(weights, "R_50_FPN_s1x")
+    messi = cv2.imread(str(DATA / "messi5.jpg"))
+    mirrored = np.ascontiguousarray(messi[:, ::-1])
+    kwargs = dict(min_score=0.05, short_side=320, max_detections=5)
+    batch = model.forward_batch([messi, mirrored], **kwargs)
+    singles = [model(messi, **kwargs), model(mirrored, **kwargs)]
+    assert len(batch) == 2
+    for got, want in zip(batch, singles):
+        assert len(got) == len(want) > 0
+        for (box_a, score_a, labels_a, uv_a), (box_b, score_b, labels_b, uv_b) in zip(got, want):
+            np.testing.assert_allclose(box_a, box_b, atol=1e-3)
+            assert score_a == pytest.approx(score_b, abs=1e-4)
+            assert (labels_a == labels_b).mean() > 0.999
+            np.testing.assert_allclose(uv_a, uv_b, atol=1e-3)
+    assert not np.array_equal(batch[0][0][0], batch[1][0][0])  # each frame its own boxes
+    small = cv2.resize(messi, (200, 120))
+    mixed = model.forward_batch([small, messi], **kwargs)
+    for image, detections in zip([small, messi], mixed):
+        assert detections
+        for box, _, labels, uv in detections:
+            assert 0 <= box[0] < box[2] <= image.shape[1] and 0 <= box[1] < box[3] <= image.shape[0]
+            assert uv.shape == (2,) + labels.shape
+    assert model.forward_batch([]) == []

@@ -35,7 +35,7 @@ def preprocess(image_bgr: np.ndarray, device: torch.device, short_side: int = 80
     if max(h, w) * scale > max_side:
         scale = max_side / max(h, w)
     new_h, new_w = int(h * scale + 0.5), int(w * scale + 0.5)
-    resized = np.asarray(Image.fromarray(image_bgr).resize((new_w, new_h), Image.BILINEAR))
+    resized = np.array(Image.fromarray(image_bgr).resize((new_w, new_h), Image.BILINEAR))
     tensor = torch.as_tensor(resized, device=device).permute(2, 0, 1).float()
     tensor = tensor - torch.tensor(PIXEL_MEAN_BGR, device=device).view(3, 1, 1)
     pad_h, pad_w = math.ceil(new_h / divisible) * divisible, math.ceil(new_w / divisible) * divisible

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .roi_align import multilevel_roi_align
+from .roi_align import Boxes, multilevel_roi_align
 from .rpn import batched_nms, decode_boxes
 
 __all__ = ["BoxHead"]
@@ -35,16 +35,21 @@ class BoxHead(nn.Module):
         self.box_head, self.box_predictor = _FC(), _Predictor()
         self.score_threshold, self.nms_threshold, self.max_detections = score_threshold, nms_threshold, max_detections
 
-    def logits(self, features: dict[str, torch.Tensor], proposals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(class logits (R, 2), box deltas (R, 4)) for the proposals."""
+    def logits(self, features: dict[str, torch.Tensor], proposals: Boxes) -> tuple[torch.Tensor, torch.Tensor]:
+        """(class logits (R, 2), box deltas (R, 4)) for the proposals (of image 0, or a list per batch image)."""
         pooled = multilevel_roi_align(features, proposals, 7, 2).flatten(1)
         x = F.relu(self.box_head.fc2(F.relu(self.box_head.fc1(pooled))))
         return self.box_predictor.cls_score(x), self.box_predictor.bbox_pred(x)
 
     def forward(self, features: dict[str, torch.Tensor], proposals: torch.Tensor, image_hw: tuple[int, int]
                 ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-        """(boxes (D, 4) xyxy in resized-image pixels, person scores (D,)), best first."""
+        """(boxes (D, 4) xyxy in resized-image pixels, person scores (D,)), best first (image 0 of the batch)."""
         cls, deltas = self.logits(features, proposals)
+        return self.select(cls, deltas, proposals, image_hw)
+
+    def select(self, cls: torch.Tensor, deltas: torch.Tensor, proposals: torch.Tensor, image_hw: tuple[int, int]
+               ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """One image's detections from its proposals' logits: decode, clip, score threshold, NMS, top 100."""
         scores = F.softmax(cls, dim=-1)[:, 0]
         boxes = decode_boxes(deltas, proposals, (10.0, 10.0, 5.0, 5.0))
         h, w = image_hw

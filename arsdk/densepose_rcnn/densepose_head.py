@@ -1,5 +1,5 @@
-"""The DensePose branch: Panoptic-FPN-style decoder, 28x28 ROIAlign on its output, V1ConvX head, the
-chart predictor, and detectron2's per-box conversion to part labels and U, V."""
+"""The DensePose branch: Panoptic-FPN-style decoder, 28x28 ROIAlign on its output, the V1ConvX or DeepLab
+head, the chart predictor, and detectron2's per-box conversion to part labels and U, V."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .roi_align import roi_align
+from .roi_align import Boxes, roi_align
 
-__all__ = ["Decoder", "DensePoseHead", "DensePosePredictor", "to_chart_result"]
+__all__ = ["Decoder", "DensePoseHead", "DeepLabHead", "DensePosePredictor", "to_chart_result"]
 
 
 class Decoder(nn.Module):
@@ -50,6 +50,57 @@ class DensePoseHead(nn.Module):
         return x
 
 
+class _ASPP(nn.Module):
+    """``densepose_head.ASPP``: 1x1, three dilated 3x3 (rates 6, 12, 56) and an image-pooling branch, each
+    bias-free conv + GroupNorm(32) + ReLU, concatenated (1280 channels), then a bias-free 1x1 conv + ReLU."""
+
+    def __init__(self, channels: int = 256, rates: tuple[int, int, int] = (6, 12, 56)) -> None:
+        super().__init__()
+        branches: list[nn.Module] = [nn.Sequential(nn.Conv2d(channels, channels, 1, bias=False), nn.GroupNorm(32, channels), nn.ReLU())]
+        for rate in rates:
+            conv = nn.Conv2d(channels, channels, 3, padding=rate, dilation=rate, bias=False)
+            branches.append(nn.Sequential(conv, nn.GroupNorm(32, channels), nn.ReLU()))
+        pooling = (nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, channels, 1, bias=False), nn.GroupNorm(32, channels), nn.ReLU())
+        branches.append(nn.Sequential(*pooling))
+        self.convs = nn.ModuleList(branches)
+        self.project = nn.Sequential(nn.Conv2d(5 * channels, channels, 1, bias=False), nn.ReLU())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = [branch(x) for branch in self.convs[:4]]
+        pooled = self.convs[4](x)
+        outs.append(F.interpolate(pooled, size=x.shape[-2:], mode="bilinear", align_corners=False))
+        return self.project(torch.cat(outs, dim=1))
+
+
+class _ConvGN(nn.Module):
+    """detectron2's ``Conv2d(..., bias=False, norm=GroupNorm)``: the norm lives at ``.norm`` inside the conv."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, 3, 3))
+        self.norm = nn.GroupNorm(32, out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(F.conv2d(x, self.weight, padding=1))
+
+
+class DeepLabHead(nn.Module):
+    """``roi_heads.densepose_head`` of the DL variants: ASPP, then 8 x [3x3 conv + GroupNorm(32) + ReLU],
+    256 -> 512 channels, keeping 28x28 (no non-local block: NONLOCAL_ON is 0 in the official configs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ASPP = _ASPP()
+        for k in range(1, 9):
+            self.add_module(f"body_conv_fcn{k}", _ConvGN(256 if k == 1 else 512, 512))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.ASPP(x)
+        for k in range(1, 9):
+            x = F.relu(getattr(self, f"body_conv_fcn{k}")(x))
+        return x
+
+
 class DensePosePredictor(nn.Module):
     """``roi_heads.densepose_predictor``: transposed 4x4 stride-2 convs (28 -> 56), then bilinear x2 (112)."""
 
@@ -82,6 +133,7 @@ def to_chart_result(outputs: dict[str, torch.Tensor], index: int, box_xyxy: torc
     return labels, uv
 
 
-def pool_densepose(decoder_out: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
-    """28x28 ROIAlign of ``boxes`` (resized-image pixels) on the stride-4 decoder output."""
+def pool_densepose(decoder_out: torch.Tensor, boxes: Boxes) -> torch.Tensor:
+    """28x28 ROIAlign of ``boxes`` (resized-image pixels; image 0's, or a list per batch image) on the
+    stride-4 decoder output."""
     return roi_align(decoder_out, boxes, 28, 0.25, 2)

@@ -96,21 +96,30 @@ class RPN(nn.Module):
         shifts = torch.stack([shift_x.reshape(-1), shift_y.reshape(-1)] * 2, dim=1)
         return (shifts[:, None, :] + cell[None, :, :]).reshape(-1, 4)
 
-    def forward(self, features: dict[str, torch.Tensor], image_hw: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(proposals (K, 4) xyxy in resized-image pixels, objectness logits (K,)), best first."""
-        boxes, scores, levels = [], [], []
-        for level, (name, size, stride) in enumerate(zip(("p2", "p3", "p4", "p5", "p6"), _SIZES, _STRIDES)):
+    def head_outputs(self, features: dict[str, torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Per level (p2..p6), for the whole batch: (objectness logits (N, H*W*A), deltas (N, H*W*A, 4),
+        anchors (H*W*A, 4))."""
+        out = []
+        for name, size, stride in zip(("p2", "p3", "p4", "p5", "p6"), _SIZES, _STRIDES):
             feature = features[name]
             t = F.relu(self.rpn_head.conv(feature))
-            logits = self.rpn_head.objectness_logits(t).permute(0, 2, 3, 1).reshape(-1)
             n, _, h, w = feature.shape
-            deltas = self.rpn_head.anchor_deltas(t).view(n, 3, 4, h, w).permute(0, 3, 4, 1, 2).reshape(-1, 4)
-            anchors = self.anchors(h, w, size, stride, feature.device)
+            logits = self.rpn_head.objectness_logits(t).permute(0, 2, 3, 1).reshape(n, -1)
+            deltas = self.rpn_head.anchor_deltas(t).view(n, 3, 4, h, w).permute(0, 3, 4, 1, 2).reshape(n, -1, 4)
+            out.append((logits, deltas, self.anchors(h, w, size, stride, feature.device)))
+        return out
+
+    def select(self, outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], image: int,
+               image_hw: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """Batch image ``image``'s proposals (K, 4) xyxy in resized-image pixels and logits (K,), best first."""
+        boxes, scores, levels = [], [], []
+        for level, (all_logits, all_deltas, anchors) in enumerate(outputs):
+            logits, deltas = all_logits[image], all_deltas[image]
             k = min(self.pre_nms_topk, logits.numel())
             top_logits, top = logits.topk(k, sorted=True)
             boxes.append(decode_boxes(deltas[top], anchors[top]))
             scores.append(top_logits)
-            levels.append(torch.full((k,), level, device=feature.device))
+            levels.append(torch.full((k,), level, device=logits.device))
         boxes, scores, levels = torch.cat(boxes), torch.cat(scores), torch.cat(levels)
         valid = torch.isfinite(boxes).all(dim=1) & torch.isfinite(scores)
         boxes, scores, levels = boxes[valid], scores[valid], levels[valid]
@@ -121,3 +130,7 @@ class RPN(nn.Module):
         boxes, scores, levels = boxes[nonempty], scores[nonempty], levels[nonempty]
         keep = batched_nms(boxes, scores, levels, self.nms_threshold)[: self.post_nms_topk]
         return boxes[keep], scores[keep]
+
+    def forward(self, features: dict[str, torch.Tensor], image_hw: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(proposals (K, 4) xyxy in resized-image pixels, objectness logits (K,)), best first, of image 0."""
+        return self.select(self.head_outputs(features), 0, image_hw)
