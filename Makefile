@@ -14,7 +14,7 @@ test: $(STAMP)
 	PYOPENGL_PLATFORM=egl $(PY) -m pytest
 
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m arsdk.bench --out bench/results
 
 install: $(STAMP)
 

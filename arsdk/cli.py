@@ -58,6 +58,8 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
         default=5,
         help="on videos, look for new people every N frames and follow known ones in between (default 5)",
     )
+    g.add_argument("--max-proposal-interval", type=int, default=30,
+                   help="while nobody new appears, the proposal interval doubles up to N frames (default 30)")
 
 
 def _add_publish_options(p: argparse.ArgumentParser) -> None:
@@ -166,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = weights_sub.add_parser("check", help="which model a file is and whether it loads")
     check.add_argument("file", type=Path)
 
+    bench = sub.add_parser("bench", help="benchmarks beside MediaPipe, ByteTrack and imagezmq; writes a report")
+    bench.add_argument("--quick", action="store_true", help="a few frames of one clip (checks the harness only)")
+    bench.add_argument("--data", type=Path, default=None, help="folder with messi5.jpg, basketball1.png, vtest.avi")
+    bench.add_argument("--out", type=Path, default=Path("bench") / "results", help="report folder (default bench/results)")
     info = sub.add_parser("info", help="versions, device, EGL rendering, models")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.add_argument("--no-egl", action="store_true", help="skip the EGL rendering check")
@@ -208,6 +214,7 @@ def _estimator(args: argparse.Namespace, video: bool):
         use_hog=not args.no_hog,
         use_blazepose=not args.no_blazepose,
         proposal_interval=args.proposal_interval,
+        max_proposal_interval=max(args.max_proposal_interval, args.proposal_interval),
         flip_test=args.flip_test,
         dense_iuv=not getattr(args, "no_iuv", False),
     )
@@ -520,7 +527,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": cmd_run, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info,
+def cmd_bench(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    missing = [m for m in ("matplotlib", "supervision", "imagezmq") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(f"arsdk bench needs {', '.join(missing)}: pip install 'arsdk[bench]'")
+    from .bench.run import main as bench_main
+
+    argv = (["--quick"] if args.quick else []) + ["--out", str(args.out)]
+    if args.data is not None:
+        if not args.data.is_dir():
+            raise ConfigError(f"--data {args.data} is not a folder")
+        argv += ["--data", str(args.data)]
+    return bench_main(argv)
+
+
+_COMMANDS = {"run": cmd_run, "bench": cmd_bench, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info,
              "keys": cmd_keys, "view": cmd_view, "stats": cmd_stats, "web": cmd_web,
              "weights": cmd_weights}  # fmt: skip
 
@@ -534,7 +557,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_INPUT
-        for name in ("max_frames", "max_persons", "proposal_interval"):
+        for name in ("max_frames", "max_persons", "proposal_interval", "max_proposal_interval"):
             value = getattr(args, name, None)
             if value is not None and value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")

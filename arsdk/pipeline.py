@@ -1,7 +1,9 @@
 """The pipeline: source -> estimator -> tracker -> compositor -> sinks, with stages overlapping in threads.
 
-Three threads: a reader (decoding the next frame), the caller's thread (estimator, tracker, compositor:
-the heavy work, mostly in native code that releases the GIL) and a writer (encoding and the sinks).
+Four threads: a reader (decoding the next frame), the caller's thread (the estimator, the heaviest stage,
+mostly native code that releases the GIL), a post thread (tracker and compositor, in frame order) and a
+writer (encoding and the sinks). While the estimator works on frame n, frame n-1 is tracked and drawn
+and frame n-2 is encoded and published, so the pipeline runs at about the estimator's own speed.
 Files: every frame is processed, in order; the queues block. Live sources: the source keeps only the
 newest frame, so the pipeline drops frames instead of falling behind.
 """
@@ -67,11 +69,12 @@ class PipelineStats:
             self.stage_ms.setdefault(name, []).append(value)
 
     def percentiles(self, q: Sequence[float] = (50, 90, 99)) -> dict[str, dict[str, float]]:
-        """Per stage: the given latency percentiles and the mean, in milliseconds."""
+        """Per stage: the given latency percentiles and the mean, in milliseconds, and ``count``, the frames
+        the stage ran on."""
         out = {}
         for name, values in self.stage_ms.items():
             arr = np.asarray(values)
-            out[name] = {f"p{int(p)}": float(np.percentile(arr, p)) for p in q} | {"mean": float(arr.mean())}
+            out[name] = {f"p{int(p)}": float(np.percentile(arr, p)) for p in q} | {"mean": float(arr.mean()), "count": int(arr.size)}
         return out
 
 
@@ -114,6 +117,10 @@ class Pipeline:
 
     def process(self, frame) -> FrameResult:  # noqa: ANN001 - a Frame
         """Run the estimator, tracker and compositor on one frame (no threads, no sinks)."""
+        persons, timings = self._estimate(frame)
+        return self._finish(frame, persons, timings)
+
+    def _estimate(self, frame) -> tuple[tuple, dict[str, float]]:  # noqa: ANN001 - a Frame
         timings: dict[str, float] = {}
         start = time.perf_counter()
         persons = self.estimator.infer(frame)
@@ -121,6 +128,9 @@ class Pipeline:
         sub = getattr(getattr(self.estimator, "clock", None), "last_ms", None)
         if isinstance(sub, dict):
             timings.update({f"estimator.{k}": v for k, v in sub.items()})
+        return persons, timings
+
+    def _finish(self, frame, persons, timings: dict[str, float]) -> FrameResult:  # noqa: ANN001
         if self.tracker is not None:
             start = time.perf_counter()
             persons = self.tracker.update(persons, frame.timestamp_ms, frame.image_bgr)
@@ -130,6 +140,9 @@ class Pipeline:
             start = time.perf_counter()
             image = self.compositor.render(frame, persons)
             timings["compositor"] = (time.perf_counter() - start) * 1000.0
+            effects = getattr(self.compositor, "last_ms", None)
+            if isinstance(effects, dict):
+                timings.update({f"compositor.{k}": v for k, v in effects.items()})
         return FrameResult(frame=frame, persons=tuple(persons), image_bgr=image, timings_ms=timings)
 
     def run(self, on_result: Callable[[FrameResult], None] | None = None) -> PipelineStats:
@@ -147,6 +160,7 @@ class Pipeline:
         """
         stats = PipelineStats()
         inbox: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
+        estimated: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
         outbox: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
         errors: list[BaseException] = []
         self._stop.clear()
@@ -176,6 +190,9 @@ class Pipeline:
                     start = time.perf_counter()
                     for sink in self.sinks:
                         sink.write(item)
+                        parts = getattr(sink, "last_ms", None)
+                        if isinstance(parts, dict):
+                            item.timings_ms.update({f"{type(sink).__name__.lower()}.{k}": v for k, v in parts.items()})
                     item.timings_ms["sinks"] = (time.perf_counter() - start) * 1000.0
                     stats.add(item.timings_ms)
                     if on_result is not None:
@@ -186,7 +203,25 @@ class Pipeline:
                 while outbox.get() is not _STOP:  # drain so the producer never blocks
                     pass
 
+        def post() -> None:
+            try:
+                while (item := estimated.get()) is not _STOP:
+                    frame, persons, timings = item
+                    if self._stop.is_set():
+                        continue  # drain the estimator
+                    result = self._finish(frame, persons, timings)
+                    stats.persons += len(result.persons)
+                    outbox.put(result)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                errors.append(exc)
+                self._stop.set()
+                while estimated.get() is not _STOP:  # drain so the estimator never blocks
+                    pass
+            finally:
+                outbox.put(_STOP)
+
         threads = [threading.Thread(target=reader, name="arsdk-reader", daemon=True),
+                   threading.Thread(target=post, name="arsdk-post", daemon=True),
                    threading.Thread(target=writer, name="arsdk-writer", daemon=True)]  # fmt: skip
         wall_start = time.perf_counter()
         for thread in threads:
@@ -196,18 +231,17 @@ class Pipeline:
                 frame, capture_ms = item
                 if self._stop.is_set():
                     continue  # drain the reader
-                result = self.process(frame)
-                result.timings_ms["capture"] = capture_ms
+                persons, timings = self._estimate(frame)
+                timings["capture"] = capture_ms
                 stats.frames += 1
-                stats.persons += len(result.persons)
-                outbox.put(result)
+                _put(estimated, (frame, persons, timings), self._stop)
         except BaseException:
             self._stop.set()
             while inbox.get() is not _STOP:
                 pass
             raise
         finally:
-            outbox.put(_STOP)
+            estimated.put(_STOP)
             for thread in threads:
                 thread.join()
             stats.wall_s = time.perf_counter() - wall_start

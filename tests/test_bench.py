@@ -2,7 +2,7 @@
 
 import json
 
-from bench.__main__ import main
+from arsdk.bench.run import main
 
 
 def test_bench_harness_writes_json_and_markdown(tmp_path):
@@ -17,3 +17,14 @@ def test_bench_harness_writes_json_and_markdown(tmp_path):
     assert tracker["bytetrack_ms"] > 0 and tracker["arsdk_with_appearance_ms"] > 0
     transport = json.loads(json_file.read_text())["transport"]
     assert transport["arsdk"]["throughput_fps"] > 0 and transport["imagezmq"]["slow_received"] > 0
+    doc = json.loads(json_file.read_text())
+    clip = doc["live"]["clips"]["1 person"]
+    assert clip["estimator_alone"]["fps"] > 0 and clip["end_to_end"]["received"] > 0
+    for stage in ("capture", "estimator.landmarks", "estimator.dense_iuv", "tracker", "compositor.texture",
+                  "compositor.labels", "publisher.encode", "publisher.send"):  # fmt: skip
+        assert clip["end_to_end"]["stages_ms"][stage]["p99"] >= clip["end_to_end"]["stages_ms"][stage]["p50"] > 0
+    assert doc["live"]["vs_mediapipe"]["mediapipe_ms"]["mean"] > 0 and doc["live"]["vs_mediapipe"]["ratio"] > 0
+    assert {t["name"].split(",")[0] for t in doc["targets"]} >= {"end-to-end fps / estimator-alone fps",
+                                                                  "arsdk frame time / mp.solutions.pose frame time"}
+    assert "## Targets" in report and "Stage breakdown" in report
+    assert len(list(tmp_path.glob("*-stages.png"))) == 1 and len(list(tmp_path.glob("*-fps.png"))) == 1

@@ -30,17 +30,24 @@ def tracked_clip(sample_clip):
     return results
 
 
-def _follow(results, start_frame, x, y, max_step_px=30.0):
-    """The track ids along the path of the detection nearest to the walker, frame after frame."""
-    ids, position = [], np.array([x, y], float)
-    for result in results[start_frame:]:
+def _follow(results, start_frame, x, y, frames, max_step_px=30.0):
+    """The track ids along the path of the detection nearest to the walker, frame after frame (after frames
+    where the walker was missed, the search widens by half ``max_step_px`` per frame missed; after 8 missed
+    frames in a row the walker has left)."""
+    ids, position, missed = [], np.array([x, y], float), 0
+    for result in results[start_frame : start_frame + frames]:
+        if missed > 8:
+            break
         centres = [((p.box_xyxy[0] + p.box_xyxy[2]) / 2, (p.box_xyxy[1] + p.box_xyxy[3]) / 2) for p in result.persons]
         if not centres:
+            missed += 1
             continue
         distances = np.linalg.norm(np.array(centres) - position, axis=1)
         k = int(np.argmin(distances))
-        if distances[k] > max_step_px:
+        if distances[k] > max_step_px * (1 + 0.5 * missed):
+            missed += 1
             continue  # missed in this frame
+        missed = 0
         position = np.array(centres[k])
         ids.append(result.persons[k].track_id)
     return ids
@@ -48,8 +55,8 @@ def _follow(results, start_frame, x, y, max_step_px=30.0):
 
 @pytest.mark.parametrize(("start", "x", "y", "frames"), LONE_WALKERS)
 def test_a_person_walking_alone_keeps_one_id(tracked_clip, start, x, y, frames):
-    ids = _follow(tracked_clip, start, x, y)
-    assert len(ids) >= frames
+    ids = _follow(tracked_clip, start, x, y, frames)
+    assert len(ids) >= 0.85 * frames  # found in most frames of the walk (hidden for a few at most)
     tracked = [i for i in ids if i is not None]
     assert len(tracked) >= 0.9 * len(ids)
     assert len(set(tracked)) == 1, f"ID switches along the walk: {ids}"

@@ -8,6 +8,7 @@ appearance). Effects are constructed in Python, or on the command line through :
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -36,6 +37,10 @@ class Compositor:
 
     def __init__(self, effects: Sequence[Effect]) -> None:
         self.effects = list(effects)
+        self.last_ms: dict[str, float] = {}
+        """Milliseconds each effect took in the last ``render``, by effect name (``texture``, ``labels``, ...)."""
+        names = [_effect_name(e) for e in self.effects]
+        self._names = [n if names.count(n) == 1 else f"{n}{names[:i].count(n) + 1}" for i, n in enumerate(names)]
 
     def close(self) -> None:
         """Close the effects that hold resources (GL renderers, video writers); safe to call twice."""
@@ -53,6 +58,19 @@ class Compositor:
     def render(self, frame: Frame, persons: Sequence[Person]) -> np.ndarray:
         """The AR image for ``frame`` (a new array; the frame is read-only)."""
         image = frame.image_bgr
-        for effect in self.effects:
+        timings = {}
+        for name, effect in zip(self._names, self.effects):
+            start = time.perf_counter()
             image = effect.apply(image, frame, persons)
+            timings[name] = (time.perf_counter() - start) * 1000.0
+        self.last_ms = timings
         return image.copy() if image is frame.image_bgr else image
+
+
+def _effect_name(effect: Effect) -> str:
+    """``TextureEffect`` -> ``texture``; a ``DenseVisEffect`` by its mode (``segm``, ``contour``, ...)."""
+    mode = getattr(effect, "mode", None)
+    if isinstance(mode, str):
+        return mode
+    name = type(effect).__name__
+    return (name[: -len("Effect")] if name.endswith("Effect") else name).lower()

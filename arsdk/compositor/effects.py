@@ -26,6 +26,7 @@ class DenseVisEffect:
     def __init__(self, name: str) -> None:
         if name not in ("segm", "u", "v", "contour"):
             raise ConfigError(f"unknown DensePose visualization {name!r}")
+        self.mode = name
         self.visualizer = VISUALIZERS[name]()
 
     def apply(self, image_bgr: np.ndarray, frame: Frame, persons: Sequence[Person]) -> np.ndarray:

@@ -249,25 +249,34 @@ def apply_atlas(
         if cx1 <= cx0 or cy1 <= cy0:
             continue
         part = iuv.part_index[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-        on = part > 0
-        if not on.any():
+        ys, xs = np.nonzero(part)  # only the body's pixels are sampled and blended
+        if ys.size == 0:
             continue
-        uv = np.clip(iuv.uv[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0], 0.0, 1.0)
-        tile = part.astype(np.int32) - 1
-        # Where each pixel samples the atlas image: its tile's origin plus U, (1 - V) in texels.
-        map_x = np.where(on, (tile // 6) * n + uv[..., 0] * (n - 1), -2.0).astype(np.float32)
-        map_y = np.where(on, (tile % 6) * n + (1.0 - uv[..., 1]) * (n - 1), -2.0).astype(np.float32)
+        uv = np.clip(iuv.uv[cy0 - y0 + ys, cx0 - x0 + xs], 0.0, 1.0)
+        tile = part[ys, xs].astype(np.int32) - 1
+        # Where each pixel samples the atlas image: its tile's origin plus U, (1 - V) in texels; the maps are
+        # the body's pixels laid out in rows, so cv2.remap samples exactly those.
+        map_x = _as_rows((tile // 6) * n + uv[:, 0] * (n - 1))
+        map_y = _as_rows((tile % 6) * n + (1.0 - uv[:, 1]) * (n - 1))
         sampled = cv2.remap(premultiplied, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        alpha = sampled[..., 3]
-        colour = sampled[..., :3] / np.maximum(alpha, 1e-6)[..., None]
+        sampled = sampled.reshape(-1, 4)[: ys.size]
+        alpha = sampled[:, 3:]
+        colour = sampled[:, :3] / np.maximum(alpha, 1e-6)
         if luma_image is not None:
-            luma = luma_image[cy0:cy1, cx0:cx1].astype(np.float32)
-            gain = luma / max(float(luma[on].mean()), 1.0)
-            colour *= (1.0 - shading) + shading * gain[..., None]
-        alpha = np.where(on, alpha, 0.0)[..., None]
-        region = out[cy0:cy1, cx0:cx1].astype(np.float32)
-        out[cy0:cy1, cx0:cx1] = np.clip(region + (colour - region) * alpha + 0.5, 0, 255).astype(np.uint8)
+            luma = luma_image[cy0 + ys, cx0 + xs].astype(np.float32)
+            gain = luma / max(float(luma.mean()), 1.0)
+            colour *= (1.0 - shading) + shading * gain[:, None]
+        region = out[cy0 + ys, cx0 + xs].astype(np.float32)
+        out[cy0 + ys, cx0 + xs] = np.clip(region + (colour - region) * alpha + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+def _as_rows(values: np.ndarray, width: int = 512) -> np.ndarray:
+    """A 1-D coordinate list as a (rows, ``width``) float32 map for cv2.remap, padded outside the atlas."""
+    rows = -(-values.size // width)
+    out = np.full(rows * width, -2.0, np.float32)
+    out[: values.size] = values
+    return out.reshape(rows, width)
 
 
 _PREMULTIPLIED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

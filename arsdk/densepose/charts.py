@@ -273,6 +273,15 @@ def dense_iuv(person: Person, resolution_wh: tuple[int, int], options: DenseChar
     region = (person.mask.crop_to((x0, y0, x1, y1)) >= options.mask_threshold).astype(np.uint8)
     if options.support_radius > 0:
         _draw_support(region, body, options)
+    # The mask's raster spans the landmark ROI, often 2-3 times the body: the rest of the work runs on the
+    # body region's own bounds.
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if rows.size == 0:
+        return None
+    if rows[0] > 0 or cols[0] > 0 or rows[-1] < region.shape[0] - 1 or cols[-1] < region.shape[1] - 1:
+        region = region[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        x0, y0 = x0 + int(cols[0]), y0 + int(rows[0])
+        body = _Body(person, np.array([x0, y0], np.float64))
     labels, step = _coarse_groups(region, body, options)
     ys, xs = np.nonzero(region)
     if xs.size == 0:
@@ -297,11 +306,14 @@ def dense_iuv(person: Person, resolution_wh: tuple[int, int], options: DenseChar
         else:
             _chart_extremity(pixels[idx], body, _EXTREMITIES[g - _EXTREMITY_GROUP0], part, uv, idx)
 
-    part_index = np.zeros(region.shape, np.uint8)
-    uv_image = np.zeros(region.shape + (2,), np.float32)
-    part_index[ys, xs] = part
-    uv_image[ys, xs] = uv
-    return PersonIUV((x0, y0, x1, y1), part_index, uv_image)
+    # The raster is cut to the body's own bounds (the mask's box is the landmark ROI, often far larger), so
+    # every later stage (effects, tracker appearance, frame IUV) touches only the person's pixels.
+    tx0, ty0, tx1, ty1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    part_index = np.zeros((ty1 - ty0, tx1 - tx0), np.uint8)
+    uv_image = np.zeros((ty1 - ty0, tx1 - tx0, 2), np.float32)
+    part_index[ys - ty0, xs - tx0] = part
+    uv_image[ys - ty0, xs - tx0] = uv
+    return PersonIUV((x0 + tx0, y0 + ty0, x0 + tx1, y0 + ty1), part_index, uv_image)
 
 
 _MAX_ASSIGN_PIXELS = 4000

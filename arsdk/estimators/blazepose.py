@@ -1,4 +1,5 @@
-"""BlazePose's full landmark model run directly on a ROI, through OpenCV's TFLite importer.
+"""BlazePose's full landmark model run directly on a ROI, through LiteRT (XNNPACK; the fast path) or,
+where the ``ai-edge-litert`` wheel is missing, OpenCV's TFLite importer.
 
 Running the landmark model on a crop we choose, instead of through MediaPipe's graph, is what lets arsdk
 find people that the BlazePose detector misses (small ones, and those whose face is hidden): any person
@@ -18,11 +19,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ModelLoadError
+from ..errors import ConfigError, ModelLoadError
 from ..types import NUM_LANDMARKS, BoxRaster, Landmarks, WorldLandmarks
 from .roi import Roi, roi_from_alignment
 
-__all__ = ["LandmarkResult", "BlazePoseLandmarkModel"]
+__all__ = ["LandmarkResult", "BlazePoseLandmarkModel", "litert_available"]
 
 INPUT_SIZE = 256
 
@@ -71,27 +72,93 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))).astype(np.float32)
 
 
-class BlazePoseLandmarkModel:
-    """The BlazePose full landmark model on OpenCV DNN. Not thread-safe: one instance per thread.
+class _OpenCvRunner:
+    """The model on OpenCV DNN (NCHW blob)."""
 
-    Args:
-        model_path: ``pose_landmark_full.tflite`` (see :func:`arsdk.estimators.models.find_model_files`).
-
-    Raises:
-        ModelLoadError: the file is missing or is not a model OpenCV can read.
-    """
+    name = "opencv"
 
     def __init__(self, model_path: Path) -> None:
-        if not Path(model_path).is_file():
-            raise ModelLoadError(f"landmark model {model_path} not found; reinstall mediapipe==0.10.21")
         try:
             self._net = cv2.dnn.readNetFromTFLite(str(model_path))
         except cv2.error as exc:
             raise ModelLoadError(f"OpenCV cannot read {model_path} as a TFLite model: {exc}") from exc
-        self._outputs = ["Identity", "Identity_1", "Identity_2", "Identity_4"]
-        missing = set(self._outputs) - set(self._net.getUnconnectedOutLayersNames())
+        missing = set(_OUTPUTS) - set(self._net.getUnconnectedOutLayersNames())
         if missing:
             raise ModelLoadError(f"{model_path} is not BlazePose's full landmark model (no outputs {missing})")
+
+    def __call__(self, crop_bgr: np.ndarray) -> tuple[np.ndarray, ...]:
+        self._net.setInput(cv2.dnn.blobFromImage(crop_bgr, scalefactor=1.0 / 255.0, swapRB=True))
+        return tuple(self._net.forward(_OUTPUTS))
+
+
+class _LiteRtRunner:
+    """The model on LiteRT's interpreter with XNNPACK (2.5x faster than OpenCV DNN here)."""
+
+    name = "litert"
+
+    def __init__(self, model_path: Path, threads: int) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            self._interpreter = Interpreter(model_path=str(model_path), num_threads=threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"LiteRT cannot load {model_path}: {exc}") from exc
+        inputs = self._interpreter.get_input_details()
+        outputs = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
+        if len(inputs) != 1 or tuple(inputs[0]["shape"]) != (1, INPUT_SIZE, INPUT_SIZE, 3) or set(_OUTPUTS) - set(outputs):
+            raise ModelLoadError(f"{model_path} is not BlazePose's full landmark model (inputs {inputs[0]['shape']}, "
+                                 f"outputs {sorted(outputs)})")  # fmt: skip
+        self._input = inputs[0]["index"]
+        self._outputs = [outputs[name] for name in _OUTPUTS]
+        self._rgb = np.empty((1, INPUT_SIZE, INPUT_SIZE, 3), np.float32)
+
+    def __call__(self, crop_bgr: np.ndarray) -> tuple[np.ndarray, ...]:
+        np.multiply(crop_bgr[None, :, :, ::-1], np.float32(1.0 / 255.0), out=self._rgb)
+        self._interpreter.set_tensor(self._input, self._rgb)
+        self._interpreter.invoke()
+        return tuple(self._interpreter.get_tensor(index) for index in self._outputs)
+
+
+_OUTPUTS = ["Identity", "Identity_1", "Identity_2", "Identity_4"]
+
+
+def litert_available() -> bool:
+    """Whether the ``ai-edge-litert`` wheel (the fast landmark runtime) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("ai_edge_litert") is not None
+
+
+class BlazePoseLandmarkModel:
+    """The BlazePose full landmark model. Not thread-safe: one instance per thread.
+
+    Args:
+        model_path: ``pose_landmark_full.tflite`` (see :func:`arsdk.estimators.models.find_model_files`).
+        backend: ``auto`` (LiteRT when installed, else OpenCV DNN), ``litert`` or ``opencv``.
+        threads: LiteRT interpreter threads (default: all cores).
+
+    Raises:
+        ModelLoadError: the file is missing or is not a model the backend can read.
+        ConfigError: an unknown backend, or ``litert`` without the ``ai-edge-litert`` wheel.
+    """
+
+    def __init__(self, model_path: Path, backend: str = "auto", threads: int | None = None) -> None:
+        import os
+
+        if not Path(model_path).is_file():
+            raise ModelLoadError(f"landmark model {model_path} not found; reinstall mediapipe==0.10.21")
+        if backend not in ("auto", "litert", "opencv"):
+            raise ConfigError(f"landmark backend must be auto, litert or opencv, got {backend!r}")
+        if backend == "litert" and not litert_available():
+            raise ConfigError("the litert landmark backend needs the ai-edge-litert wheel: pip install ai-edge-litert")
+        use_litert = backend == "litert" or (backend == "auto" and litert_available())
+        self._runner = _LiteRtRunner(model_path, threads or os.cpu_count() or 1) if use_litert else _OpenCvRunner(model_path)
+
+    @property
+    def backend(self) -> str:
+        """``litert`` or ``opencv``: the runtime in use."""
+        return self._runner.name
 
     def infer(self, image_bgr: np.ndarray, roi: Roi, flip_test: bool = False) -> LandmarkResult:
         """Run the model on ``roi`` of ``image_bgr`` and map everything back to frame coordinates.
@@ -109,9 +176,7 @@ class BlazePoseLandmarkModel:
         return self._decode(image_bgr.shape[:2], roi, *outputs)
 
     def _run(self, crop_bgr: np.ndarray) -> tuple[np.ndarray, ...]:
-        blob = cv2.dnn.blobFromImage(crop_bgr, scalefactor=1.0 / 255.0, swapRB=True)
-        self._net.setInput(blob)
-        points, flag, seg, world = self._net.forward(self._outputs)
+        points, flag, seg, world = self._runner(crop_bgr)
         return points.reshape(39, 5).copy(), flag.reshape(1).copy(), seg.reshape(INPUT_SIZE, INPUT_SIZE).copy(), world.reshape(39, 3).copy()
 
     def _decode(

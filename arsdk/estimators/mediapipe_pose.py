@@ -20,6 +20,7 @@ from ..errors import ConfigError
 from ..types import Frame, Person
 from .blazepose import BlazePoseLandmarkModel, LandmarkResult
 from .models import find_model_files, pose_landmarker_task
+from .background import BackgroundProposer, ProposalRound, propose
 from .proposals import BlazePoseProposer, HogProposer, box_iou, person_box
 from .roi import Roi, roi_from_box, roi_from_landmarks
 
@@ -50,6 +51,13 @@ class PoseEstimatorOptions:
             loose; the first pass's alignment points give a tight, rotated ROI).
         proposal_interval: VIDEO mode: run the proposal stages on every n-th frame only and follow known
             people in between (1 = every frame).
+        max_proposal_interval: VIDEO mode: while proposal rounds find nobody new and every known person is
+            followed, the interval doubles up to this many frames; a new or lost person resets it to
+            ``proposal_interval``; a person followed for 5 frames or more and then lost brings proposals on
+            the next frame.
+        background_proposals: VIDEO mode: while people are being followed, search for new ones on a worker
+            thread (its finds are confirmed on a later frame) so no frame waits for the ~200 ms search; for
+            live sources. Results then depend on timing; leave it off for reproducible file processing.
         flip_test: run the landmark model on each region and on its mirror image and average the two (more
             accurate and left/right-consistent; twice the landmark cost). People the BlazePose detector finds
             then also go through arsdk's landmark pass.
@@ -59,6 +67,9 @@ class PoseEstimatorOptions:
             torso length are one person.
         task_path: override the ``.task`` bundle (default: built from the mediapipe wheel).
         landmark_model_path: override ``pose_landmark_full.tflite``.
+        landmark_backend: runtime of the landmark model: ``auto`` (LiteRT when the ``ai-edge-litert`` wheel
+            is installed, else OpenCV DNN), ``litert`` or ``opencv``.
+        landmark_threads: LiteRT threads for the landmark model (None: one per core).
     """
 
     running_mode: RunMode = RunMode.IMAGE
@@ -69,12 +80,16 @@ class PoseEstimatorOptions:
     hog_min_height_px: float = 64.0
     refine_passes: int = 1
     proposal_interval: int = 1
+    max_proposal_interval: int = 30
+    background_proposals: bool = False
     flip_test: bool = False
     dense_iuv: bool = True
     dense_options: DenseChartOptions = field(default_factory=DenseChartOptions)
     min_dedup_distance: float = 0.35
     task_path: Path | None = None
     landmark_model_path: Path | None = None
+    landmark_backend: str = "auto"
+    landmark_threads: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_persons <= 100:
@@ -87,6 +102,9 @@ class PoseEstimatorOptions:
             raise ConfigError(f"refine_passes must be in 0..3, got {self.refine_passes}")
         if self.proposal_interval < 1:
             raise ConfigError(f"proposal_interval must be >= 1, got {self.proposal_interval}")
+        if self.max_proposal_interval < self.proposal_interval:
+            raise ConfigError(f"max_proposal_interval ({self.max_proposal_interval}) must be >= proposal_interval "
+                              f"({self.proposal_interval})")  # fmt: skip
         if self.hog_min_height_px <= 0:
             raise ConfigError(f"hog_min_height_px must be > 0, got {self.hog_min_height_px}")
 
@@ -115,17 +133,22 @@ class MediaPipePoseEstimator:
     def __init__(self, options: PoseEstimatorOptions | None = None) -> None:
         self.options = options or PoseEstimatorOptions()
         files = find_model_files()
-        self._landmarker = BlazePoseLandmarkModel(self.options.landmark_model_path or files.landmarks)
+        self._landmarker = BlazePoseLandmarkModel(self.options.landmark_model_path or files.landmarks,
+                                                  self.options.landmark_backend, self.options.landmark_threads)
         self._blazepose = (
             BlazePoseProposer(self.options.task_path or pose_landmarker_task(files), self.options.max_persons)
             if self.options.use_blazepose
             else None
         )
         self._hog = HogProposer(self.options.hog_min_height_px) if self.options.use_hog else None
+        video = self.options.running_mode is RunMode.VIDEO
+        self._background = BackgroundProposer(self._blazepose, self._hog) if video and self.options.background_proposals else None
         self._dense = DenseIUVStage(self.options.dense_options) if self.options.dense_iuv else None
-        self._tracked_rois: list[Roi] = []
+        self._tracked_rois: list[tuple[Roi, int]] = []  # with the frames each was followed
         self._last_index = -1
         self._frames_since_proposals = 0
+        self._interval = self.options.proposal_interval
+        self._last_proposed = np.zeros((0, 4), np.float32)
         self.clock = _StageClock()
 
     @classmethod
@@ -141,6 +164,9 @@ class MediaPipePoseEstimator:
 
     def close(self) -> None:
         """Release the MediaPipe graph; safe to call twice."""
+        if self._background is not None:
+            self._background.close()
+            self._background = None
         if self._blazepose is not None:
             self._blazepose.close()
             self._blazepose = None
@@ -162,52 +188,59 @@ class MediaPipePoseEstimator:
         image = frame.image_bgr
         wh = frame.resolution_wh
 
-        run_proposals = not video or not self._tracked_rois or self._frames_since_proposals + 1 >= (
-            self.options.proposal_interval
-        )
-        self._frames_since_proposals = 0 if run_proposals else self._frames_since_proposals + 1
-
         persons: list[Person] = []
+        lost = False
         if video:
             start = time.perf_counter()
-            for roi in self._tracked_rois:
+            for roi, followed_frames in self._tracked_rois:
                 result = self._landmarker.infer(image, roi, self.options.flip_test)
-                if result.score >= self.options.min_person_score:
-                    person = self._to_person(result, wh, "track")
-                    if not self._is_duplicate(person, persons):
-                        persons.append(person)
+                person = self._to_person(result, wh, "track") if result.score >= self.options.min_person_score else None
+                if person is None or self._is_duplicate(person, persons):
+                    lost = lost or followed_frames >= 5  # a person, not a short-lived false find, was lost
+                else:
+                    persons.append(person.replace(attributes={**person.attributes, "_followed": followed_frames + 1}))
             self.clock.add("landmarks", start)
 
-        if run_proposals and self._blazepose is not None:
-            start = time.perf_counter()
-            for person in self._blazepose.propose(image):
-                if person.score >= self.options.min_person_score and not self._is_duplicate(person, persons):
-                    persons.append(self._relandmark(image, person, wh) if self.options.flip_test else person)
-            self.clock.add("proposals_blazepose", start)
+        # A person followed for a while and now lost: look for them at once (they moved faster than the ROI
+        # followed, or were briefly hidden); short-lived false finds that vanish do not count.
+        due = not video or not persons or lost or self._frames_since_proposals + 1 >= self._interval
+        if video and len(persons) >= self.options.max_persons and not lost:
+            due = False  # nobody could be added: no search (a single-person setup never searches while it follows)
+        followed = len(persons)
+        round_: ProposalRound | None = None
+        stale = False
+        if self._background is not None and persons:
+            round_ = self._background.take()  # finished on an earlier frame, checked on this one
+            stale = True
+            if due and self._background.submit(frame.index, image):
+                self._frames_since_proposals = 0
+            elif not due:
+                self._frames_since_proposals += 1
+        elif due:
+            if self._background is not None:  # nobody to follow: wait for the worker, then search this frame
+                self._background.take(wait=True)
+                self._background.submit(frame.index, image)
+                round_ = self._background.take(wait=True)
+            else:
+                round_ = propose(frame.index, image, self._blazepose, self._hog)
+            self._frames_since_proposals = 0
+        else:
+            self._frames_since_proposals += 1
 
-        if run_proposals and self._hog is not None:
-            start = time.perf_counter()
-            boxes = self._hog.propose(image)
-            self.clock.add("proposals_hog", start)
-            start = time.perf_counter()
-            for proposal in boxes:
-                if len(persons) >= self.options.max_persons or self._box_covered(proposal.box_xyxy, persons):
-                    continue
-                flip = self.options.flip_test
-                result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy), flip)
-                for _ in range(self.options.refine_passes):
-                    result = self._landmarker.infer(image, result.next_roi, flip)
-                if result.score < self.options.min_person_score:
-                    continue
-                person = self._to_person(result, wh, "hog")
-                if not self._is_duplicate(person, persons):
-                    persons.append(person)
-            self.clock.add("landmarks", start)
-
+        if round_ is not None:
+            for name, ms in round_.timings_ms.items():
+                self.clock.last_ms[f"background.{name}" if stale else name] = ms
+            self._add_proposals(image, wh, persons, round_, stale)
+            boxes = np.array([p.box_xyxy for p in persons[followed:]], np.float32).reshape(-1, 4)
+            seen = box_iou(boxes, self._last_proposed).max(axis=1, initial=0.0) if len(self._last_proposed) else np.zeros(len(boxes))
+            found_new = bool((seen < 0.5).any())  # someone the last round did not already find
+            self._last_proposed = boxes
+            self._interval = (self.options.proposal_interval if found_new or lost
+                              else min(2 * self._interval, self.options.max_proposal_interval))  # fmt: skip
         persons.sort(key=lambda p: -p.height_px)
         persons = persons[: self.options.max_persons]
         if video:
-            self._tracked_rois = [r for r in (self._next_roi(p) for p in persons) if r is not None]
+            self._tracked_rois = [(r, p.attributes.get("_followed", 0)) for p in persons if (r := self._next_roi(p)) is not None]
         result = tuple(p.replace(attributes={k: v for k, v in p.attributes.items() if not k.startswith("_")}) for p in persons)
         if self._dense is not None:
             start = time.perf_counter()
@@ -219,19 +252,49 @@ class MediaPipePoseEstimator:
         """Forget the people followed in VIDEO mode (for example after a seek)."""
         self._tracked_rois = []
         self._last_index = -1
+        self._interval = self.options.proposal_interval
+        self._last_proposed = np.zeros((0, 4), np.float32)
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def _relandmark(self, image: np.ndarray, person: Person, resolution_wh: tuple[int, int]) -> Person:
-        """Run arsdk's own landmark pass (with flip test) on a person MediaPipe's graph found."""
+    def _add_proposals(self, image: np.ndarray, wh: tuple[int, int], persons: list[Person], round_: ProposalRound,
+                       stale: bool) -> None:  # fmt: skip
+        """Add the people a proposal round found that are not among ``persons`` yet. ``stale``: the round ran
+        on an earlier frame, so every find is confirmed by a landmark pass on this one."""
+        start = time.perf_counter()
+        flip = self.options.flip_test
+        for found in round_.persons:
+            if found.score < self.options.min_person_score or self._is_duplicate(found, persons):
+                continue
+            person = self._relandmark(image, found, wh, flip, keep_on_failure=not stale) if stale or flip else found
+            if person is not None and not self._is_duplicate(person, persons):
+                persons.append(person)
+        for proposal in round_.boxes:
+            if len(persons) >= self.options.max_persons or self._box_covered(proposal.box_xyxy, persons):
+                continue
+            result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy), flip)
+            for _ in range(self.options.refine_passes):
+                result = self._landmarker.infer(image, result.next_roi, flip)
+            if result.score < self.options.min_person_score:
+                continue
+            person = self._to_person(result, wh, "hog")
+            if not self._is_duplicate(person, persons):
+                persons.append(person)
+        self.clock.add("landmarks", start)
+
+    def _relandmark(self, image: np.ndarray, person: Person, resolution_wh: tuple[int, int], flip: bool = True,
+                    keep_on_failure: bool = True) -> Person | None:  # fmt: skip
+        """Run arsdk's own landmark pass (two passes: ROI from the landmarks, then refined) on a person
+        MediaPipe's graph found; on failure the person as found (``keep_on_failure``) or None."""
         assert person.landmarks is not None
+        fallback = person if keep_on_failure else None
         roi = roi_from_landmarks(person.landmarks.xy_px, person.landmarks.visible(0.5))
         if roi is None:
-            return person
-        result = self._landmarker.infer(image, roi, True)
-        result = self._landmarker.infer(image, result.next_roi, True)
+            return fallback
+        result = self._landmarker.infer(image, roi, flip)
+        result = self._landmarker.infer(image, result.next_roi, flip)
         if result.score < self.options.min_person_score:
-            return person
+            return fallback
         return self._to_person(result, resolution_wh, person.proposal)
 
     def _to_person(self, result: LandmarkResult, resolution_wh: tuple[int, int], proposal: str) -> Person:

@@ -172,9 +172,7 @@ class PersonTracker:
         n = len(persons)
         boxes = np.stack([p.box_xyxy for p in persons]).astype(np.float64) if n else np.zeros((0, 4))
         scores = np.array([p.score for p in persons])
-        looks = [None] * n
-        if opts.appearance and image_bgr is not None:
-            looks = [appearance_of(image_bgr, p) if s >= opts.low_score else None for p, s in zip(persons, scores)]
+        looks = _Looks(persons, image_bgr if opts.appearance else None, scores >= opts.low_score)
         high = [i for i in range(n) if scores[i] >= opts.high_score]
         low = [i for i in range(n) if opts.low_score <= scores[i] < opts.high_score]
         match: dict[int, Track] = {}
@@ -209,7 +207,8 @@ class PersonTracker:
                 track.last_ms = timestamp_ms
                 track.score = float(scores[i])
             clear = n < 2 or float(np.max(np.delete(overlapping[i], i))) < 0.3
-            if looks[i] is not None and track.appearance is not None and clear:
+            refresh = track.appearance is not None and (track.appearance.updates < 3 or track.hits % _APPEARANCE_EVERY == 0)
+            if refresh and clear and looks[i] is not None:
                 track.appearance.update(looks[i])
             if track.state is TrackState.LOST or (track.state is TrackState.TENTATIVE and track.hits >= opts.min_hits):
                 self._confirm(track)
@@ -253,7 +252,12 @@ class PersonTracker:
         cost = 1.0 - iou
         cost[iou < min_iou] = _INFEASIBLE
         if use_appearance and self.options.appearance:
+            feasible = cost < _INFEASIBLE
             for r, i in enumerate(detections):
+                # one detection and one track that only have each other: motion decides (no appearance needed)
+                candidates = np.flatnonzero(feasible[r])
+                if len(candidates) == 0 or (len(candidates) == 1 and feasible[:, candidates[0]].sum() == 1):
+                    continue
                 if looks[i] is None:
                     continue
                 for c, track in enumerate(tracks):
@@ -363,3 +367,23 @@ class PersonTracker:
                 stats["clothing_colour"] = colour_name(bgr)
                 stats["clothing_bgr"] = [int(round(v)) for v in bgr]
         return stats
+
+
+_APPEARANCE_EVERY = 3
+"""A confirmed track's appearance model takes in a new look every this many frames (after its first three)."""
+
+
+class _Looks:
+    """Each detection's appearance (a small atlas), computed the first time it is asked for: unambiguous
+    matches never need one, and models are refreshed only every few frames."""
+
+    def __init__(self, persons, image_bgr: np.ndarray | None, usable: np.ndarray) -> None:  # noqa: ANN001
+        self._persons, self._image, self._usable = persons, image_bgr, usable
+        self._cache: dict[int, object] = {}
+
+    def __getitem__(self, index: int):  # noqa: ANN204 - an appearance atlas or None
+        if self._image is None or not self._usable[index]:
+            return None
+        if index not in self._cache:
+            self._cache[index] = appearance_of(self._image, self._persons[index])
+        return self._cache[index]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,8 @@ class Publisher:
         self.include_iuv, self.wire_format = include_iuv, wire_format
         self.sequence = 0
         self.labels: dict[int, str] = {}
+        self.last_ms: dict[str, float] = {}
+        """Milliseconds of the last ``publish``: ``encode`` (image and header) and ``send``."""
         self._context = zmq.Context()
         self._authenticator = None
         self._socket = self._context.socket(zmq.PUB)
@@ -92,16 +95,19 @@ class Publisher:
 
     def publish(self, result: FrameResult) -> None:
         """Send one result (never blocks: with no or slow subscribers the message is dropped)."""
+        start = time.perf_counter()
         if self.wire_format is WireFormat.IMAGEZMQ:
             frames = self._imagezmq_frames(result)
         else:
             frames = encode(result, self.stream, self.sequence, encoding=self.encoding,
                             jpeg_quality=self.jpeg_quality, include_iuv=self.include_iuv, labels=self.labels)  # fmt: skip
+        encoded = time.perf_counter()
         try:
             self._socket.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
         except zmq.Again:
             pass  # PUB never blocks; kept for clarity
         self.sequence += 1
+        self.last_ms = {"encode": (encoded - start) * 1000.0, "send": (time.perf_counter() - encoded) * 1000.0}
 
     write = publish
 

@@ -1,0 +1,5 @@
+"""``python -m arsdk.bench``."""
+
+from .run import main
+
+raise SystemExit(main())

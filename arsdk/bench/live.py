@@ -1,0 +1,144 @@
+"""The live pipeline against its ceiling and against MediaPipe, on the benchmark clips.
+
+* ``estimator_alone``: arsdk's estimator (proposals, landmarks, dense IUV) on frames in memory, in frame
+  order: the speed no pipeline around it can beat.
+* ``end_to_end``: the whole pipeline from a video file: capture, estimator, tracker, texture and labels
+  effects, JPEG encoding and ZeroMQ publishing to a subscriber on 127.0.0.1, with per-stage latency
+  percentiles.
+* ``against_mediapipe``: arsdk's frame time (estimator + tracker, one frame after the other) beside
+  MediaPipe's own single-person pose (``mp.solutions.pose``, the speed users get today without dense
+  output) on the same frames.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import zmq
+
+from .. import Frame, MediaPipePoseEstimator, PersonTracker, Pipeline, PoseEstimatorOptions, RunMode, open_source
+from ..compositor import Compositor, parse_effect
+from ..transport import Publisher
+from .clips import Clip
+from .memory import PeakMemory
+
+__all__ = ["estimator_options", "estimator_alone", "end_to_end", "against_mediapipe", "STAGES"]
+
+STAGES = ("capture", "estimator.proposals_blazepose", "estimator.proposals_hog", "estimator.landmarks",
+          "estimator.dense_iuv", "tracker", "compositor.texture", "compositor.labels", "publisher.encode",
+          "publisher.send")  # fmt: skip
+"""The stages the report breaks a frame into, in pipeline order."""
+
+
+def estimator_options(max_persons: int = 10) -> PoseEstimatorOptions:
+    """What ``arsdk run`` uses on videos: follow people, look for new ones every 5 to 30 frames."""
+    return PoseEstimatorOptions(running_mode=RunMode.VIDEO, max_persons=max_persons, proposal_interval=5,
+                                max_proposal_interval=30)
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values, np.float64)
+    return {"p50": float(np.percentile(arr, 50)), "p90": float(np.percentile(arr, 90)),
+            "p99": float(np.percentile(arr, 99)), "mean": float(arr.mean())}  # fmt: skip
+
+
+def estimator_alone(clip: Clip) -> dict:
+    """Frames per second of the estimator alone and its frame-time percentiles."""
+    frame_ms, people = [], []
+    with PeakMemory() as memory, MediaPipePoseEstimator(estimator_options()) as estimator:
+        start = time.perf_counter()
+        for index, image in enumerate(clip.frames_bgr):
+            t0 = time.perf_counter()
+            people.append(len(estimator.infer(Frame(image, index, index * 40.0))))
+            frame_ms.append((time.perf_counter() - t0) * 1000.0)
+        wall_s = time.perf_counter() - start
+    return {"fps": len(frame_ms) / wall_s, "frame_ms": _percentiles(frame_ms), "people_mean": float(np.mean(people)),
+            "peak_rss_mb": memory.peak_mb}  # fmt: skip
+
+
+class _Receiver:
+    """A ZeroMQ SUB socket on a thread that counts the messages it receives (a front-end stand-in)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.count = 0
+        self._context = zmq.Context()
+        self._socket = self._context.socket(zmq.SUB)
+        self._socket.setsockopt(zmq.SUBSCRIBE, b"")
+        self._socket.setsockopt(zmq.RCVTIMEO, 50)
+        self._socket.connect(endpoint)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="arsdk-bench-receiver", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._socket.recv_multipart(copy=False)
+                self.count += 1
+            except zmq.Again:
+                continue
+
+    def __enter__(self) -> _Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._socket.close(linger=0)
+        self._context.term()
+
+
+def _loopback_endpoint() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def end_to_end(clip: Clip, effects: tuple[str, ...] = ("texture", "labels")) -> dict:
+    """The whole pipeline on the clip's file (see :func:`write_clip`), publishing JPEG q85 frames to a local
+    subscriber."""
+    endpoint = _loopback_endpoint()
+    if clip.path is None:
+        raise ValueError("end_to_end reads the clip's file: pass a clip from write_clip()")
+    path = clip.path
+    if True:
+        with PeakMemory() as memory, open_source(path) as source, MediaPipePoseEstimator(estimator_options()) as estimator, \
+                Compositor([parse_effect(e) for e in effects]) as compositor, Publisher(endpoint) as publisher, \
+                _Receiver(endpoint) as receiver:  # fmt: skip
+            time.sleep(0.2)  # let the subscription reach the publisher
+            stats = Pipeline(source, estimator, tracker=PersonTracker(), compositor=compositor, sinks=[publisher]).run()
+            time.sleep(0.1)
+            received = receiver.count
+    stages = stats.percentiles()
+    return {"fps": stats.fps, "frames": stats.frames, "people_mean": stats.persons / max(stats.frames, 1),
+            "received": received, "stages_ms": {k: v for k, v in stages.items()}, "peak_rss_mb": memory.peak_mb}  # fmt: skip
+
+
+def against_mediapipe(clip: Clip, max_persons: int = 1) -> dict:
+    """Per-frame milliseconds: arsdk (estimator with dense IUV, and tracker) and ``mp.solutions.pose`` on the
+    same frames. ``max_persons=1`` sets arsdk up for the same task as MediaPipe's single-person pose (it then
+    searches for a person only while it follows nobody)."""
+    import mediapipe as mp
+
+    ours = []
+    with MediaPipePoseEstimator(estimator_options(max_persons)) as estimator:
+        tracker = PersonTracker()
+        for index, image in enumerate(clip.frames_bgr):
+            t0 = time.perf_counter()
+            persons = estimator.infer(Frame(image, index, index * 40.0))
+            tracker.update(persons, index * 40.0, image)
+            ours.append((time.perf_counter() - t0) * 1000.0)
+    theirs, found = [], 0
+    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+        for image in clip.frames_bgr:
+            t0 = time.perf_counter()
+            result = pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+            theirs.append((time.perf_counter() - t0) * 1000.0)
+            found += result.pose_landmarks is not None
+    return {"arsdk_ms": _percentiles(ours), "mediapipe_ms": _percentiles(theirs), "mediapipe_found": found / len(theirs),
+            "ratio": float(np.mean(ours) / np.mean(theirs))}  # fmt: skip

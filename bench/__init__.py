@@ -1,1 +1,0 @@
-"""arsdk's benchmarks: ``python -m bench`` (or ``make bench``) writes bench/results/<date>.json and .md."""
