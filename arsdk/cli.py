@@ -60,6 +60,8 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--max-proposal-interval", type=int, default=30,
                    help="while nobody new appears, the proposal interval doubles up to N frames (default 30)")
+    g.add_argument("--background-proposals", action="store_true",
+                   help="search for new people on a worker thread (no frame waits for the search; live sources)")
 
 
 def _add_publish_options(p: argparse.ArgumentParser) -> None:
@@ -168,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = weights_sub.add_parser("check", help="which model a file is and whether it loads")
     check.add_argument("file", type=Path)
 
+    cluster = sub.add_parser("cluster", help="many cameras on a Ray cluster (estimator as Ray Serve replicas)")
+    cluster.add_argument("--sources", type=Path, required=True, help="cameras.toml (see docs/cluster.md)")
+    cluster.add_argument("--ray-address", default=None, help="join this Ray cluster (default: start a local one)")
+    cluster.add_argument("--stats-every", type=float, default=5.0, help="print stream counters every N seconds")
     bench = sub.add_parser("bench", help="benchmarks beside MediaPipe, ByteTrack and imagezmq; writes a report")
     bench.add_argument("--quick", action="store_true", help="a few frames of one clip (checks the harness only)")
     bench.add_argument("--data", type=Path, default=None, help="folder with messi5.jpg, basketball1.png, vtest.avi")
@@ -215,6 +221,7 @@ def _estimator(args: argparse.Namespace, video: bool):
         use_blazepose=not args.no_blazepose,
         proposal_interval=args.proposal_interval,
         max_proposal_interval=max(args.max_proposal_interval, args.proposal_interval),
+        background_proposals=video and getattr(args, "background_proposals", False),
         flip_test=args.flip_test,
         dense_iuv=not getattr(args, "no_iuv", False),
     )
@@ -527,6 +534,31 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from .cluster import Cluster, load_config, ray_available
+
+    if not ray_available():
+        raise ConfigError("arsdk cluster needs Ray Serve: pip install 'arsdk[cluster]'")
+    config = load_config(args.sources)
+    with Cluster(config, ray_address=args.ray_address) as cluster:
+        print(f"arsdk cluster: {len(config.cameras)} streams, {config.estimator.replicas} {config.estimator.kind} "
+              f"replicas; topics {', '.join(c.name + '@' + c.publish for c in config.cameras)}", file=sys.stderr)  # fmt: skip
+        import time as _time
+
+        while True:
+            stats = cluster.stats()
+            print("  " + "; ".join(f"{n}: {s['published']} published, {s['dropped']} dropped, {s['gaps']} gaps"
+                                   for n, s in stats.items()), file=sys.stderr)  # fmt: skip
+            if not any(s["running"] for s in stats.values()):
+                break
+            _time.sleep(args.stats_every)
+        final = cluster.wait()
+    errors = {n: s["error"] for n, s in final.items() if s["error"]}
+    for name, error in errors.items():
+        print(f"arsdk: stream {name} failed: {error}", file=sys.stderr)
+    return EXIT_INPUT if errors else EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import importlib.util
 
@@ -543,7 +575,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(argv)
 
 
-_COMMANDS = {"run": cmd_run, "bench": cmd_bench, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info,
+_COMMANDS = {"run": cmd_run, "bench": cmd_bench, "cluster": cmd_cluster, "demo": cmd_demo, "dump": cmd_dump, "show": cmd_show, "info": cmd_info,
              "keys": cmd_keys, "view": cmd_view, "stats": cmd_stats, "web": cmd_web,
              "weights": cmd_weights}  # fmt: skip
 

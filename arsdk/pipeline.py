@@ -11,6 +11,7 @@ newest frame, so the pipeline drops frames instead of falling behind.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -35,10 +36,15 @@ class PipelineOptions:
     """Attributes:
     max_frames: stop after this many frames (None: until the source ends).
     queue_size: frames buffered between threads (files only; live sources never queue).
+    yield_to_estimator: run the post (tracker, compositor) and writer threads at a lower OS priority
+        (Linux: nice +10 per thread), so on a machine with few cores the estimator, the stage that sets
+        the pace, is not slowed by them; they catch up while it waits. Where lowering is not permitted
+        this does nothing.
     """
 
     max_frames: int | None = None
     queue_size: int = 4
+    yield_to_estimator: bool = True
 
     def __post_init__(self) -> None:
         if self.max_frames is not None and self.max_frames < 1:
@@ -185,6 +191,8 @@ class Pipeline:
                 _put(inbox, _STOP, None)
 
         def writer() -> None:
+            if self.options.yield_to_estimator:
+                _lower_thread_priority()
             try:
                 while (item := outbox.get()) is not _STOP:
                     start = time.perf_counter()
@@ -204,6 +212,8 @@ class Pipeline:
                     pass
 
         def post() -> None:
+            if self.options.yield_to_estimator:
+                _lower_thread_priority()
             try:
                 while (item := estimated.get()) is not _STOP:
                     frame, persons, timings = item
@@ -249,6 +259,14 @@ class Pipeline:
         if errors:
             raise errors[0]
         return stats
+
+
+def _lower_thread_priority(niceness: int = 10) -> None:
+    """Lower the calling thread's scheduling priority (Linux threads have their own nice value)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError) as exc:  # not Linux, or not permitted
+        log.debug("could not lower the thread priority: %s", exc)
 
 
 def _put(q: queue.Queue, item: object, stop: threading.Event | None) -> None:

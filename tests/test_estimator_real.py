@@ -88,18 +88,20 @@ def _mask_iou(a, b, wh):
 def test_video_mode_follows_people_and_rejects_going_backwards(sample_clip):
     options = PoseEstimatorOptions(running_mode=RunMode.VIDEO, proposal_interval=4)
     cap = cv2.VideoCapture(str(sample_clip))
-    counts = []
+    counts, searched = [], []
     with MediaPipePoseEstimator(options) as estimator:
         for index in range(8):
             ok, image = cap.read()
             assert ok
             persons = estimator.infer(Frame(image, index, index * 100.0, "clip"))
             counts.append(len(persons))
-            if index % 4 != 0:  # frames without proposals: people come from followed ROIs only
+            searched.append("proposals_hog" in estimator.clock.last_ms)
+            if not searched[-1]:  # frames without proposals: people come from followed ROIs only
                 assert {p.proposal for p in persons} <= {"track"}
         with pytest.raises(ConfigError, match="increasing frame indices"):
             estimator.infer(Frame(image, 3, 0.0, "clip"))
     assert min(counts) >= 4  # the clip shows 5-7 people throughout; following keeps most of them
+    assert searched[0] and searched[4] and sum(searched) < 8  # every 4th frame (and when someone is lost)
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,8 @@ def test_pipeline_processes_every_file_frame_in_order_and_times_each_stage(sampl
     for name in ("capture", "estimator", "compositor", "sinks"):
         assert len(stats.stage_ms[name]) == 12
     assert "estimator.landmarks" in stats.stage_ms and "estimator.proposals_hog" in stats.stage_ms
-    assert set(stats.percentiles()["estimator"]) == {"p50", "p90", "p99", "mean"}
+    assert set(stats.percentiles()["estimator"]) == {"p50", "p90", "p99", "mean", "count"}
+    assert stats.percentiles()["estimator"]["count"] == stats.frames
     first = sink.results[0]
     assert first.image_bgr is not None and first.image_bgr is not first.frame.image_bgr
     # people are marked: the output differs from the frame inside every person box, and barely outside

@@ -69,6 +69,13 @@ def run_all(data: Path, out: Path, quick: bool = False, progress=print) -> dict:
             results["densepose_rcnn"] = densepose_rcnn.run(still, ref_dir, repeats=1)
     progress("streaming beside imagezmq")
     results["transport"] = transport.run(frames=30 if quick else 300, slow_seconds=1.0 if quick else 4.0)
+    from ..cluster import ray_available
+
+    if ray_available() and not quick:
+        from . import cluster
+
+        progress("Ray cluster: 1, 2 and 4 streams")
+        results["cluster"] = cluster.run(SHIPPED_CROWD, frames=40)
     results["memory"] = {"process_peak_rss_mb": process_peak_mb()}
     results["targets"] = [t.as_dict() for t in targets_of(results)]
     results["elapsed_s"] = time.perf_counter() - started
@@ -103,6 +110,10 @@ def write_report(results: dict, out: Path) -> tuple[Path, Path]:
                         ("transport", transport), ("densepose_rcnn", densepose_rcnn)):  # fmt: skip
         if key in results:
             report.append(module.markdown(results[key]))
+    if "cluster" in results:
+        from . import cluster
+
+        report.append(cluster.markdown(results["cluster"]))
     report += [f"Peak resident memory of the benchmark process: {results['memory']['process_peak_rss_mb']:.0f} MiB "
                "(per clip in the live table).", ""]  # fmt: skip
     stem.with_suffix(".md").write_text("\n".join(report))

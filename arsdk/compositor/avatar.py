@@ -229,7 +229,19 @@ class AvatarEffect:
 
                 self._gl._renderer._program_cache = ShaderProgramCache(shader_dir=str(shader_dir))
         self._gl.viewport_width, self._gl.viewport_height = size
-        return self._gl.render(scene, flags=flags)
+        try:
+            return self._gl.render(scene, flags=flags)
+        finally:
+            self._release_context()
+
+    def _release_context(self) -> None:
+        """Unbind the EGL context from this thread: the pipeline renders on its post thread and closes on
+        the caller's, and an EGL context can be current in one thread only."""
+        display = getattr(getattr(self._gl, "_platform", None), "_egl_display", None)
+        if display is not None:
+            from OpenGL.EGL import EGL_NO_CONTEXT, EGL_NO_SURFACE, eglMakeCurrent
+
+            eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT)
 
     def _scene(self, persons: Sequence[Person], atlases: list[TextureAtlas | None]):  # noqa: ANN202
         import pyrender

@@ -24,6 +24,10 @@ from .wire import encode
 __all__ = ["WireFormat", "Publisher"]
 
 
+_ZERO_COPY_BYTES = 65536
+"""Frames at least this large are sent without copying (pyzmq's advice: copying is faster below ~64 kB)."""
+
+
 class WireFormat(enum.Enum):
     """``ARSDK``: arsdk's versioned multipart format. ``IMAGEZMQ``: what an unmodified imagezmq
     ``ImageHub(REQ_REP=False)`` reads with ``recv_jpg()`` (JPEG) or ``recv_image()`` (raw encoding)."""
@@ -103,7 +107,11 @@ class Publisher:
                             jpeg_quality=self.jpeg_quality, include_iuv=self.include_iuv, labels=self.labels)  # fmt: skip
         encoded = time.perf_counter()
         try:
-            self._socket.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
+            last = len(frames) - 1
+            for i, frame in enumerate(frames):
+                # small frames are copied (cheaper than a zero-copy frame's bookkeeping); images go zero-copy
+                big = len(frame) >= _ZERO_COPY_BYTES
+                self._socket.send(frame, zmq.NOBLOCK | (zmq.SNDMORE if i < last else 0), copy=not big)
         except zmq.Again:
             pass  # PUB never blocks; kept for clarity
         self.sequence += 1

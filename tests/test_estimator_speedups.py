@@ -1,0 +1,68 @@
+"""What the live speed-ups must not change: LiteRT and OpenCV give the same landmarks; the adaptive proposal
+schedule searches less while everyone is followed, never while max_persons are followed, and at once when a
+followed person is lost; background proposals find the people of the sample clip."""
+
+import numpy as np
+import pytest
+
+from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode, open_source
+from arsdk.bench.clips import panned_clip
+from arsdk.estimators.blazepose import BlazePoseLandmarkModel, litert_available
+from arsdk.estimators.models import find_model_files
+from arsdk.estimators.roi import roi_from_box
+
+
+@pytest.mark.skipif(not litert_available(), reason="ai-edge-litert not installed")
+def test_litert_and_opencv_landmarks_agree(messi_bgr):
+    path = find_model_files().landmarks
+    roi = roi_from_box(np.array([120, 0, 450, 342], np.float32))
+    fast = BlazePoseLandmarkModel(path, "litert").infer(messi_bgr, roi)
+    slow = BlazePoseLandmarkModel(path, "opencv").infer(messi_bgr, roi)
+    assert BlazePoseLandmarkModel(path, "litert").backend == "litert"
+    assert abs(fast.score - slow.score) < 1e-3
+    assert np.abs(fast.landmarks.xy_px - slow.landmarks.xy_px).max() < 0.5  # pixels
+    assert np.abs(fast.world_landmarks.xyz_m - slow.world_landmarks.xyz_m).max() < 1e-3
+    assert np.abs(fast.mask.data - slow.mask.data).mean() < 1e-3
+
+
+def _proposal_frames(clip, options):
+    frames = []
+    with MediaPipePoseEstimator(options) as estimator:
+        for index, image in enumerate(clip.frames_bgr):
+            persons = estimator.infer(Frame(image, index, index * 40.0))
+            if any(k.startswith("proposals") for k in estimator.clock.last_ms):
+                frames.append(index)
+    return frames, persons
+
+
+@pytest.fixture(scope="module")
+def one_person_clip(messi_bgr):
+    return panned_clip(messi_bgr, 40, "1 person", "messi5.jpg")
+
+
+def test_the_search_interval_grows_while_everyone_is_followed(one_person_clip):
+    fixed, _ = _proposal_frames(one_person_clip, PoseEstimatorOptions(RunMode.VIDEO, proposal_interval=5,
+                                                                      max_proposal_interval=5))  # fmt: skip
+    adaptive, persons = _proposal_frames(one_person_clip, PoseEstimatorOptions(RunMode.VIDEO, proposal_interval=5))
+    assert fixed == list(range(0, 40, 5))
+    assert adaptive[:3] == [0, 5, 15] and len(adaptive) < len(fixed)
+    assert persons and persons[0].height_px > 250
+
+
+def test_no_search_while_max_persons_are_followed(one_person_clip):
+    frames, persons = _proposal_frames(one_person_clip, PoseEstimatorOptions(RunMode.VIDEO, max_persons=1, proposal_interval=5))
+    assert frames == [0] and len(persons) == 1
+
+
+def test_background_proposals_find_the_people_of_the_sample_clip(sample_clip):
+    options = PoseEstimatorOptions(RunMode.VIDEO, proposal_interval=3, background_proposals=True)
+    counts, in_background, in_frame = [], 0, 0
+    with open_source(sample_clip) as source, MediaPipePoseEstimator(options) as estimator:
+        for _ in range(40):
+            counts.append(len(estimator.infer(source.read())))
+            in_background += "background.proposals_hog" in estimator.clock.last_ms
+            in_frame += "proposals_hog" in estimator.clock.last_ms
+        thread = estimator._background._thread
+    assert not thread.is_alive()  # closed with the estimator
+    assert in_frame == 1 and in_background >= 3  # only the first search held a frame up
+    assert max(counts[20:]) >= 4  # the walkers found on earlier frames are confirmed on later ones
