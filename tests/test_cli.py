@@ -147,3 +147,22 @@ def test_the_installed_entry_point_maps_errors_to_exit_codes(tmp_path):
     assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "arsdk"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+def test_cluster_without_ray_says_how_to_get_it(monkeypatch, tmp_path, capsys):
+    import arsdk.cluster
+
+    from arsdk.cli import main
+
+    monkeypatch.setattr(arsdk.cluster, "ray_available", lambda: False)
+    config = tmp_path / "cameras.toml"
+    config.write_text('[[camera]]\nname = "a"\nsource = "x.mp4"\n')
+    assert main(["cluster", "--sources", str(config)]) == 2
+    assert "pip install 'arsdk[cluster]'" in capsys.readouterr().err
+
+
+def test_bench_command_checks_its_data_folder(tmp_path, capsys):
+    from arsdk.cli import main
+
+    assert main(["bench", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
+    assert "is not a folder" in capsys.readouterr().err

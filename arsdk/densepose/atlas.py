@@ -249,25 +249,28 @@ def apply_atlas(
         if cx1 <= cx0 or cy1 <= cy0:
             continue
         part = iuv.part_index[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-        ys, xs = np.nonzero(part)  # only the body's pixels are sampled and blended
-        if ys.size == 0:
+        flat = np.flatnonzero(part)  # only the body's pixels are sampled and blended
+        if flat.size == 0:
             continue
-        uv = np.clip(iuv.uv[cy0 - y0 + ys, cx0 - x0 + xs], 0.0, 1.0)
-        tile = part[ys, xs].astype(np.int32) - 1
+        ys, xs = np.divmod(flat, part.shape[1])
+        uv = iuv.uv[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0].reshape(-1, 2)[flat]
+        tile = part.reshape(-1)[flat].astype(np.int32) - 1
         # Where each pixel samples the atlas image: its tile's origin plus U, (1 - V) in texels; the maps are
         # the body's pixels laid out in rows, so cv2.remap samples exactly those.
-        map_x = _as_rows((tile // 6) * n + uv[:, 0] * (n - 1))
-        map_y = _as_rows((tile % 6) * n + (1.0 - uv[:, 1]) * (n - 1))
+        map_x = _as_rows((tile // 6) * n + np.clip(uv[:, 0], 0.0, 1.0) * (n - 1))
+        map_y = _as_rows((tile % 6) * n + (1.0 - np.clip(uv[:, 1], 0.0, 1.0)) * (n - 1))
         sampled = cv2.remap(premultiplied, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        sampled = sampled.reshape(-1, 4)[: ys.size]
+        sampled = sampled.reshape(-1, 4)[: flat.size]
         alpha = sampled[:, 3:]
         colour = sampled[:, :3] / np.maximum(alpha, 1e-6)
+        target = (cy0 + ys) * w + (cx0 + xs)  # indices into the flattened output image
         if luma_image is not None:
-            luma = luma_image[cy0 + ys, cx0 + xs].astype(np.float32)
+            luma = luma_image.reshape(-1)[target].astype(np.float32)
             gain = luma / max(float(luma.mean()), 1.0)
             colour *= (1.0 - shading) + shading * gain[:, None]
-        region = out[cy0 + ys, cx0 + xs].astype(np.float32)
-        out[cy0 + ys, cx0 + xs] = np.clip(region + (colour - region) * alpha + 0.5, 0, 255).astype(np.uint8)
+        pixels = out.reshape(-1, 3)
+        region = pixels[target].astype(np.float32)
+        pixels[target] = np.clip(region + (colour - region) * alpha + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
