@@ -1,9 +1,10 @@
 """The pipeline: source -> estimator -> tracker -> compositor -> sinks, with stages overlapping in threads.
 
-Four threads: a reader (decoding the next frame), the caller's thread (the estimator, the heaviest stage,
-mostly native code that releases the GIL), a post thread (tracker and compositor, in frame order) and a
-writer (encoding and the sinks). While the estimator works on frame n, frame n-1 is tracked and drawn
-and frame n-2 is encoded and published, so the pipeline runs at about the estimator's own speed.
+Four threads: a reader (decoding the next frame), the caller's thread (the estimator finding people,
+mostly native code that releases the GIL), a post thread (the estimator's dense-IUV stage when it can be
+handed out, then tracker and compositor, in frame order) and a writer (encoding and the sinks). While
+people are found on frame n, frame n-1 gets its IUV, is tracked and drawn, and frame n-2 is encoded and
+published.
 Files: every frame is processed, in order; the queues block. Live sources: the source keeps only the
 newest frame, so the pipeline drops frames instead of falling behind.
 """
@@ -36,15 +37,19 @@ class PipelineOptions:
     """Attributes:
     max_frames: stop after this many frames (None: until the source ends).
     queue_size: frames buffered between threads (files only; live sources never queue).
-    yield_to_estimator: run the post (tracker, compositor) and writer threads at a lower OS priority
-        (Linux: nice +10 per thread), so on a machine with few cores the estimator, the stage that sets
-        the pace, is not slowed by them; they catch up while it waits. Where lowering is not permitted
-        this does nothing.
+    yield_to_estimator: run the post (dense IUV, tracker, compositor) and writer threads at a lower OS
+        priority (Linux: nice +10 per thread), for set-ups where the estimator alone sets the pace. Off by
+        default: with the dense stage on the post thread that thread carries real work, and starving it
+        measured slower. Where lowering is not permitted this does nothing.
+    dense_on_post_thread: when the estimator can hand out its dense-IUV stage
+        (``detach_dense_stage``), run that stage on the post thread, before the tracker: the estimator's
+        thread then only finds people, and the two halves overlap (timed as ``estimator.dense_iuv``).
     """
 
     max_frames: int | None = None
     queue_size: int = 4
-    yield_to_estimator: bool = True
+    yield_to_estimator: bool = False
+    dense_on_post_thread: bool = True
 
     def __post_init__(self) -> None:
         if self.max_frames is not None and self.max_frames < 1:
@@ -136,7 +141,11 @@ class Pipeline:
             timings.update({f"estimator.{k}": v for k, v in sub.items()})
         return persons, timings
 
-    def _finish(self, frame, persons, timings: dict[str, float]) -> FrameResult:  # noqa: ANN001
+    def _finish(self, frame, persons, timings: dict[str, float], dense=None) -> FrameResult:  # noqa: ANN001
+        if dense is not None:
+            start = time.perf_counter()
+            persons = dense.apply(tuple(persons), frame.resolution_wh)
+            timings["estimator.dense_iuv"] = (time.perf_counter() - start) * 1000.0
         if self.tracker is not None:
             start = time.perf_counter()
             persons = self.tracker.update(persons, frame.timestamp_ms, frame.image_bgr)
@@ -170,6 +179,8 @@ class Pipeline:
         outbox: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
         errors: list[BaseException] = []
         self._stop.clear()
+        detach = getattr(self.estimator, "detach_dense_stage", None) if self.options.dense_on_post_thread else None
+        dense = detach() if callable(detach) else None
 
         def reader() -> None:
             count = 0
@@ -219,7 +230,7 @@ class Pipeline:
                     frame, persons, timings = item
                     if self._stop.is_set():
                         continue  # drain the estimator
-                    result = self._finish(frame, persons, timings)
+                    result = self._finish(frame, persons, timings, dense)
                     stats.persons += len(result.persons)
                     outbox.put(result)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
@@ -256,6 +267,8 @@ class Pipeline:
                 thread.join()
             stats.wall_s = time.perf_counter() - wall_start
             stats.dropped = int(getattr(self.source, "dropped", 0))
+            if dense is not None:
+                self.estimator.attach_dense_stage(dense)
         if errors:
             raise errors[0]
         return stats

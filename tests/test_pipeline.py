@@ -76,6 +76,19 @@ def test_pipeline_processes_every_file_frame_in_order_and_times_each_stage(sampl
     assert changed.mean() < 0.25
 
 
+def test_the_dense_stage_runs_on_the_post_thread_and_goes_back_to_the_estimator(sample_clip, video_estimator):
+    video_estimator.reset()
+    sink = CollectSink()
+    with open_source(sample_clip) as source:
+        stats = Pipeline(source, video_estimator, sinks=[sink], options=PipelineOptions(max_frames=3)).run()
+    assert all(p.iuv is not None for r in sink.results for p in r.persons if p.landmarks is not None)
+    assert len(stats.stage_ms["estimator.dense_iuv"]) == 3  # timed under the same name on the post thread
+    video_estimator.reset()
+    with open_source(sample_clip) as source:
+        frame = source.read()
+    assert any(p.iuv is not None for p in video_estimator.infer(frame))  # the estimator has its stage back
+
+
 def test_a_failing_sink_stops_the_run_with_its_error(sample_clip, video_estimator):
     video_estimator.reset()
     with open_source(sample_clip) as source:

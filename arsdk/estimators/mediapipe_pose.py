@@ -248,6 +248,16 @@ class MediaPipePoseEstimator:
             self.clock.add("dense_iuv", start)
         return result
 
+    def detach_dense_stage(self) -> DenseIUVStage | None:
+        """Hand the dense-IUV stage to the caller (``infer`` then returns people without IUV) so that it can
+        run on another thread; :meth:`attach_dense_stage` gives it back. The pipeline does this."""
+        dense, self._dense = self._dense, None
+        return dense
+
+    def attach_dense_stage(self, dense: DenseIUVStage | None) -> None:
+        """Take back the stage :meth:`detach_dense_stage` handed out."""
+        self._dense = dense
+
     def reset(self) -> None:
         """Forget the people followed in VIDEO mode (for example after a seek)."""
         self._tracked_rois = []
