@@ -91,13 +91,10 @@ class Subscriber:
         self._thread.start()
 
     def _run(self) -> None:
-        poller = zmq.Poller()
-        poller.register(self._socket, zmq.POLLIN)
+        self._socket.setsockopt(zmq.RCVTIMEO, 50)  # wake up to notice close()
         while not self._closed:
             try:
-                if not poller.poll(50):
-                    continue
-                frames = self._socket.recv_multipart(zmq.NOBLOCK, copy=True)
+                frames = self._socket.recv_multipart(copy=True)
             except zmq.Again:
                 continue
             except zmq.ZMQError:
