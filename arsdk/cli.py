@@ -71,6 +71,7 @@ def _add_publish_options(p: argparse.ArgumentParser) -> None:
                    help="arsdk's versioned format (default) or imagezmq's, for existing ImageHub receivers")  # fmt: skip
     g.add_argument("--encoding", choices=["jpeg", "png", "raw"], default="jpeg", help="image encoding (default jpeg)")
     g.add_argument("--jpeg-quality", type=int, default=85)
+    g.add_argument("--encode-threads", type=int, default=1, help="encode published frames on N threads (default 1)")
     g.add_argument("--publish-iuv", action="store_true", help="also send the IUV and instance images")
     g.add_argument("--stream", default="arsdk", help="stream name (the ZeroMQ topic)")
     g.add_argument("--curve-keys", type=Path, help="CURVE keys folder (arsdk keys generate DIR)")
@@ -85,7 +86,8 @@ def _publisher(args: argparse.Namespace):  # noqa: ANN202
 
     return Publisher(args.publish, args.stream, encoding=args.encoding, jpeg_quality=args.jpeg_quality,
                      include_iuv=args.publish_iuv, wire_format=WireFormat(args.publish_format),
-                     curve_keys=args.curve_keys, allow_all_interfaces=args.publish_all_interfaces)  # fmt: skip
+                     curve_keys=args.curve_keys, allow_all_interfaces=args.publish_all_interfaces,
+                     encode_threads=args.encode_threads)  # fmt: skip
 
 
 def _add_subscriber_options(p: argparse.ArgumentParser) -> None:

@@ -71,6 +71,26 @@ def test_round_trip_of_every_field(result, encoding):
     assert packet.latency_ms >= 0
 
 
+def test_encoder_threads_keep_messages_in_order_and_close_sends_the_rest(result):
+    endpoint = _endpoint()
+    with Subscriber(endpoint, mode=ReceiveMode.ALL, queue_size=500) as sub:
+        with Publisher(endpoint, encode_threads=3, send_hwm=1000) as publisher:
+            assert _publish_until(publisher, result, sub) is not None
+            time.sleep(0.1)
+            while sub.receive(timeout_ms=100) is not None:  # drain the joining messages
+                pass
+            first = publisher.sequence
+            for index in range(60):
+                publisher.publish(FrameResult(Frame(result.frame.image_bgr, 100 + index, 0.0), result.persons))
+        # leaving the block closed the publisher: everything queued was sent first
+        seqs = []
+        while (packet := sub.receive(timeout_ms=500)) is not None:
+            seqs.append(packet.header["seq"])
+    assert seqs == list(range(first, first + 60))
+    with pytest.raises(ConfigError, match="encode_threads"):
+        Publisher(_endpoint(), encode_threads=0)
+
+
 def test_two_subscribers_at_once(result):
     endpoint = _endpoint()
     with Publisher(endpoint) as publisher, Subscriber(endpoint) as a, Subscriber(endpoint) as b:
