@@ -127,7 +127,7 @@ def plot_stage_breakdown(live: dict, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     names = list(live["clips"])
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
     left = np.zeros(len(names))
     colours = plt.get_cmap("tab10")
     for k, stage in enumerate(STAGES):
@@ -139,7 +139,7 @@ def plot_stage_breakdown(live: dict, path: Path) -> Path:
         left += values
     ax.set_xlabel("milliseconds per frame (summed over threads; stages overlap in time)")
     ax.set_title("Where a frame's time goes (640x480, 2 cores)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=90)
