@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -545,15 +546,13 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     with Cluster(config, ray_address=args.ray_address) as cluster:
         print(f"arsdk cluster: {len(config.cameras)} streams, {config.estimator.replicas} {config.estimator.kind} "
               f"replicas; topics {', '.join(c.name + '@' + c.publish for c in config.cameras)}", file=sys.stderr)  # fmt: skip
-        import time as _time
-
         while True:
             stats = cluster.stats()
             print("  " + "; ".join(f"{n}: {s['published']} published, {s['dropped']} dropped, {s['gaps']} gaps"
                                    for n, s in stats.items()), file=sys.stderr)  # fmt: skip
             if not any(s["running"] for s in stats.values()):
                 break
-            _time.sleep(args.stats_every)
+            time.sleep(args.stats_every)
         final = cluster.wait()
     errors = {n: s["error"] for n, s in final.items() if s["error"]}
     for name, error in errors.items():

@@ -3,7 +3,6 @@ replicas, beside the single-process pipeline, and the per-frame overhead of a Ra
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -11,14 +10,9 @@ import numpy as np
 
 from .. import MediaPipePoseEstimator, PersonTracker, Pipeline, PipelineOptions, PoseEstimatorOptions, RunMode, open_source
 from ..compositor import Compositor, parse_effect
+from ..transport.endpoints import free_loopback_endpoint
 
 __all__ = ["run", "markdown"]
-
-
-def _endpoint() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
 
 
 def _single_process(clip: Path, frames: int) -> float:
@@ -58,7 +52,7 @@ def run(clip: Path, frames: int = 40, streams: tuple[int, ...] = (1, 2, 4)) -> d
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False, namespace="arsdk")
     try:
         for n in streams:
-            cameras = tuple(CameraConfig(f"bench{i}", str(clip), _endpoint(), effects=("labels",), realtime=False,
+            cameras = tuple(CameraConfig(f"bench{i}", str(clip), free_loopback_endpoint(), effects=("labels",), realtime=False,
                                          max_frames=frames) for i in range(n))  # fmt: skip
             config = ClusterConfig(cameras, EstimatorServiceConfig(replicas=2, max_batch_size=4, cpus_per_replica=0.5))
             with Cluster(config) as cluster:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -24,8 +23,10 @@ import zmq
 from .. import Frame, MediaPipePoseEstimator, PersonTracker, Pipeline, PoseEstimatorOptions, RunMode, open_source
 from ..compositor import Compositor, parse_effect
 from ..transport import Publisher
+from ..transport.endpoints import free_loopback_endpoint
 from .clips import Clip
 from .memory import PeakMemory
+from .timing import percentiles
 
 __all__ = ["estimator_options", "estimator_alone", "end_to_end", "against_mediapipe", "STAGES"]
 
@@ -41,12 +42,6 @@ def estimator_options(max_persons: int = 10) -> PoseEstimatorOptions:
                                 max_proposal_interval=30)
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
-    arr = np.asarray(values, np.float64)
-    return {"p50": float(np.percentile(arr, 50)), "p90": float(np.percentile(arr, 90)),
-            "p99": float(np.percentile(arr, 99)), "mean": float(arr.mean())}  # fmt: skip
-
-
 def estimator_alone(clip: Clip) -> dict:
     """Frames per second of the estimator alone and its frame-time percentiles."""
     frame_ms, people = [], []
@@ -57,7 +52,7 @@ def estimator_alone(clip: Clip) -> dict:
             people.append(len(estimator.infer(Frame(image, index, index * 40.0))))
             frame_ms.append((time.perf_counter() - t0) * 1000.0)
         wall_s = time.perf_counter() - start
-    return {"fps": len(frame_ms) / wall_s, "frame_ms": _percentiles(frame_ms), "people_mean": float(np.mean(people)),
+    return {"fps": len(frame_ms) / wall_s, "frame_ms": percentiles(frame_ms), "people_mean": float(np.mean(people)),
             "peak_rss_mb": memory.peak_mb}  # fmt: skip
 
 
@@ -93,30 +88,21 @@ class _Receiver:
         self._context.term()
 
 
-def _loopback_endpoint() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
-
-
 def end_to_end(clip: Clip, effects: tuple[str, ...] = ("texture", "labels")) -> dict:
     """The whole pipeline on the clip's file (see :func:`write_clip`), publishing JPEG q85 frames to a local
     subscriber."""
-    endpoint = _loopback_endpoint()
+    endpoint = free_loopback_endpoint()
     if clip.path is None:
         raise ValueError("end_to_end reads the clip's file: pass a clip from write_clip()")
-    path = clip.path
-    if True:
-        with PeakMemory() as memory, open_source(path) as source, MediaPipePoseEstimator(estimator_options()) as estimator, \
-                Compositor([parse_effect(e) for e in effects]) as compositor, Publisher(endpoint) as publisher, \
-                _Receiver(endpoint) as receiver:  # fmt: skip
-            time.sleep(0.2)  # let the subscription reach the publisher
-            stats = Pipeline(source, estimator, tracker=PersonTracker(), compositor=compositor, sinks=[publisher]).run()
-            time.sleep(0.1)
-            received = receiver.count
-    stages = stats.percentiles()
+    with PeakMemory() as memory, open_source(clip.path) as source, MediaPipePoseEstimator(estimator_options()) as estimator, \
+            Compositor([parse_effect(e) for e in effects]) as compositor, Publisher(endpoint) as publisher, \
+            _Receiver(endpoint) as receiver:  # fmt: skip
+        time.sleep(0.2)  # let the subscription reach the publisher
+        stats = Pipeline(source, estimator, tracker=PersonTracker(), compositor=compositor, sinks=[publisher]).run()
+        time.sleep(0.1)
+        received = receiver.count
     return {"fps": stats.fps, "frames": stats.frames, "people_mean": stats.persons / max(stats.frames, 1),
-            "received": received, "stages_ms": {k: v for k, v in stages.items()}, "peak_rss_mb": memory.peak_mb}  # fmt: skip
+            "received": received, "stages_ms": stats.percentiles(), "peak_rss_mb": memory.peak_mb}  # fmt: skip
 
 
 def against_mediapipe(clip: Clip, max_persons: int = 1) -> dict:
@@ -140,5 +126,5 @@ def against_mediapipe(clip: Clip, max_persons: int = 1) -> dict:
             result = pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
             theirs.append((time.perf_counter() - t0) * 1000.0)
             found += result.pose_landmarks is not None
-    return {"arsdk_ms": _percentiles(ours), "mediapipe_ms": _percentiles(theirs), "mediapipe_found": found / len(theirs),
+    return {"arsdk_ms": percentiles(ours), "mediapipe_ms": percentiles(theirs), "mediapipe_found": found / len(theirs),
             "ratio": float(np.mean(ours) / np.mean(theirs))}  # fmt: skip

@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import dense_iuv, densepose_rcnn, effects, live, tracker, transport
+from . import cluster, dense_iuv, densepose_rcnn, effects, live, tracker, transport
+from ..cluster import ray_available
 from .clips import SHIPPED_CROWD, default_clips, write_clip
 from .memory import process_peak_mb
 from .report import live_markdown, plot_fps, plot_stage_breakdown, targets_markdown, targets_of
@@ -69,11 +70,7 @@ def run_all(data: Path, out: Path, quick: bool = False, progress=print) -> dict:
             results["densepose_rcnn"] = densepose_rcnn.run(still, ref_dir, repeats=1)
     progress("streaming beside imagezmq")
     results["transport"] = transport.run(frames=30 if quick else 300, slow_seconds=1.0 if quick else 4.0)
-    from ..cluster import ray_available
-
     if ray_available() and not quick:
-        from . import cluster
-
         progress("Ray cluster: 1, 2 and 4 streams")
         results["cluster"] = cluster.run(SHIPPED_CROWD, frames=40)
     results["memory"] = {"process_peak_rss_mb": process_peak_mb()}
@@ -111,8 +108,6 @@ def write_report(results: dict, out: Path) -> tuple[Path, Path]:
         if key in results:
             report.append(module.markdown(results[key]))
     if "cluster" in results:
-        from . import cluster
-
         report.append(cluster.markdown(results["cluster"]))
     report += [f"Peak resident memory of the benchmark process: {results['memory']['process_peak_rss_mb']:.0f} MiB "
                "(per clip in the live table).", ""]  # fmt: skip

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import warnings
@@ -17,16 +16,13 @@ import numpy as np
 
 from arsdk import Frame, FrameResult
 from arsdk.transport import Publisher, ReceiveMode, Subscriber
+from arsdk.transport.endpoints import free_loopback_endpoint
+
+from .timing import percentiles
 
 QUALITY = 85
 ENCODE_THREADS = 2
 """arsdk's publisher encodes on two threads (``Publisher(encode_threads=2)``); imagezmq has no such option."""
-
-
-def _endpoint() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
 
 
 def _frames(count: int) -> list[np.ndarray]:
@@ -54,7 +50,7 @@ def _drive(send, images, interval_s, consume, done, finish=lambda: None) -> floa
 
 
 def _arsdk(images, interval_s, consumer_every_s):
-    endpoint = _endpoint()
+    endpoint = free_loopback_endpoint()
     latencies = []
     with Publisher(endpoint, jpeg_quality=QUALITY, encode_threads=ENCODE_THREADS) as publisher, \
             Subscriber(endpoint, mode=ReceiveMode.LATEST if consumer_every_s else ReceiveMode.ALL, queue_size=10000) as sub:  # fmt: skip
@@ -79,7 +75,7 @@ def _arsdk(images, interval_s, consumer_every_s):
 def _imagezmq(images, interval_s, consumer_every_s):
     import imagezmq
 
-    endpoint = _endpoint()
+    endpoint = free_loopback_endpoint()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sender = imagezmq.ImageSender(connect_to=endpoint, REQ_REP=False)
@@ -123,7 +119,7 @@ def _publisher_only(images) -> dict:
     import imagezmq
 
     out = {}
-    with Publisher(_endpoint(), jpeg_quality=QUALITY, encode_threads=ENCODE_THREADS) as publisher:
+    with Publisher(free_loopback_endpoint(), jpeg_quality=QUALITY, encode_threads=ENCODE_THREADS) as publisher:
         start = time.perf_counter()
         for i, image in enumerate(images):
             publisher.publish(FrameResult(Frame(image, i, 0.0), ()))
@@ -131,17 +127,13 @@ def _publisher_only(images) -> dict:
         out["arsdk"] = len(images) / (time.perf_counter() - start)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sender = imagezmq.ImageSender(connect_to=_endpoint(), REQ_REP=False)
+        sender = imagezmq.ImageSender(connect_to=free_loopback_endpoint(), REQ_REP=False)
     start = time.perf_counter()
     for image in images:
         sender.send_jpg(json.dumps({"t": time.time() * 1000}), cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])[1])
     out["imagezmq"] = len(images) / (time.perf_counter() - start)
     sender.close()
     return out
-
-
-def _percentiles(values):
-    return {f"p{p}": float(np.percentile(values, p)) for p in (50, 90, 99)} if values else {}
 
 
 def run(frames: int = 200, slow_seconds: float = 4.0, fps: float = 20.0) -> dict:
@@ -153,8 +145,8 @@ def run(frames: int = 200, slow_seconds: float = 4.0, fps: float = 20.0) -> dict
         throughput, fast_latency = fn(images, 0.0, 0.0)
         _, paced_fast = fn(slow_images, interval, 0.0)
         _, slow = fn(slow_images, interval, 2 * interval)
-        out[name] = {"throughput_fps": throughput, "fast_latency_ms": _percentiles(paced_fast),
-                     "slow_latency_ms": _percentiles(slow), "slow_received": len(slow)}  # fmt: skip
+        out[name] = {"throughput_fps": throughput, "fast_latency_ms": percentiles(paced_fast),
+                     "slow_latency_ms": percentiles(slow), "slow_received": len(slow)}  # fmt: skip
     out["throughput_ratio"] = out["arsdk"]["throughput_fps"] / out["imagezmq"]["throughput_fps"]
     alone = _publisher_only(images)
     out["publisher_only_fps"] = alone

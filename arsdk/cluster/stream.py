@@ -48,8 +48,11 @@ class _NewestFrame:
         self.dropped = 0
         self.ended = False
 
-    def put(self, frame: Frame) -> None:
+    def put(self, frame: Frame, keep_every: bool = False, stop: threading.Event | None = None) -> None:
+        """Offer a frame; ``keep_every``: first wait until the previous one was taken (nothing dropped)."""
         with self._cond:
+            while keep_every and self._frame is not None and not (stop is not None and stop.is_set()):
+                self._cond.wait(timeout=0.1)
             self.dropped += self._frame is not None
             self._frame = frame
             self._cond.notify_all()
@@ -63,6 +66,7 @@ class _NewestFrame:
         with self._cond:
             self._cond.wait_for(lambda: self._frame is not None or self.ended, timeout=timeout_s)
             frame, self._frame = self._frame, None
+            self._cond.notify_all()
             return frame
 
 
@@ -153,10 +157,8 @@ class StreamWorker:
                     delay = start + frame.timestamp_ms / 1000.0 - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
-                slot.put(frame)
-                if not pace and not getattr(source, "is_live", False):
-                    while not self._stop.is_set() and slot._frame is not None:  # files, not realtime: every frame
-                        time.sleep(0.002)
+                # files not replayed in real time: every frame is processed, none dropped
+                slot.put(frame, keep_every=not pace and not getattr(source, "is_live", False), stop=self._stop)
         except Exception as exc:  # noqa: BLE001 - a broken source ends this stream only
             self._stats.error = f"{type(exc).__name__}: {exc}"
         finally:

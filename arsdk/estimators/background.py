@@ -71,12 +71,6 @@ class BackgroundProposer:
         self._thread = threading.Thread(target=self._run, name="arsdk-proposals", daemon=True)
         self._thread.start()
 
-    @property
-    def busy(self) -> bool:
-        """A frame is being (or waiting to be) worked on."""
-        with self._cond:
-            return self._busy
-
     def submit(self, index: int, image_bgr: np.ndarray) -> bool:
         """Hand a frame to the worker; False (and nothing done) when it is still busy with another."""
         with self._cond:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import socket
 
 from ..errors import ConfigError
 
-__all__ = ["check_bind_endpoint"]
+__all__ = ["check_bind_endpoint", "free_loopback_endpoint"]
 
 _TCP = re.compile(r"^tcp://(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+)$")
 _LOOPBACK = ("127.", "localhost", "[::1]", "::1")
@@ -30,3 +31,10 @@ def check_bind_endpoint(endpoint: str, allow_all_interfaces: bool) -> str:
             "allow_all_interfaces=True (--publish-all-interfaces) if you mean it (and consider --curve-keys)"
         )
     return endpoint
+
+
+def free_loopback_endpoint() -> str:
+    """``tcp://127.0.0.1:PORT`` with a port that is free right now (for benchmarks and local set-ups)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
