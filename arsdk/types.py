@@ -28,6 +28,8 @@ __all__ = [
     "WorldLandmarks",
     "BoxRaster",
     "PersonIUV",
+    "CameraIntrinsics",
+    "Body",
     "Person",
     "FrameResult",
 ]
@@ -219,6 +221,84 @@ class PersonIUV:
 
 
 @dataclass(frozen=True, slots=True)
+class CameraIntrinsics:
+    """A pinhole camera in pixels: ``u = fx * x / z + cx``, ``v = fy * y / z + cy`` for a point (x, y, z)
+    in the camera frame (OpenCV's: metres, x right, y down, z forward)."""
+
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+
+    def __post_init__(self) -> None:
+        if not (self.fx > 0 and self.fy > 0):
+            raise ConfigError(f"CameraIntrinsics needs fx, fy > 0, got {self.fx}, {self.fy}")
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """(N, 3) camera-frame points -> (N, 2) float32 pixels."""
+        z = np.maximum(points[:, 2], 1e-6)
+        return np.column_stack([self.fx * points[:, 0] / z + self.cx, self.fy * points[:, 1] / z + self.cy]).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A 3D body model fitted to one person (see :mod:`arsdk.body`).
+
+    Attributes:
+        model: the body model's name.
+        linear: (J, 3, 3) float32, per segment the map from the model frame to the camera frame (a rotation,
+            stretched along the bone by the person's proportions).
+        pivots: (J, 3) float32, each segment's pivot joint in the camera frame (metres).
+        shape: (S,) float32 phenotype offsets (``arsdk.body.load_body_model().shape_names``).
+        girth: (4,) float32, how much fuller (> 1) or slimmer (< 1) than the model the person is around the
+            bones of the torso, arms, legs and head.
+        stretch: (20,) float32 proportions against the model: one per segment along its bone, then shoulder
+            width, hip width, torso height.
+        camera: the camera the body was fitted for.
+        joints_xy: (33, 2) float32, the model's landmarks reprojected into the frame (BlazePose order).
+        error: median distance of ``joints_xy`` to the seen 2D landmarks, as a fraction of the person's height.
+    """
+
+    model: str
+    linear: np.ndarray
+    pivots: np.ndarray
+    shape: np.ndarray
+    girth: np.ndarray
+    stretch: np.ndarray
+    camera: CameraIntrinsics
+    joints_xy: np.ndarray
+    error: float
+
+    def __post_init__(self) -> None:
+        _check_array("Body.linear", self.linear, (None, 3, 3), np.float32)
+        _check_array("Body.pivots", self.pivots, (self.linear.shape[0], 3), np.float32)
+        _check_array("Body.joints_xy", self.joints_xy, (NUM_LANDMARKS, 2), np.float32)
+        _readonly(self.linear, self.pivots, self.shape, self.girth, self.stretch, self.joints_xy)
+
+    def mesh(self) -> tuple[np.ndarray, np.ndarray]:
+        """The posed mesh: ((V, 3) float32 vertices in the camera frame, metres; (F, 3) int32 faces)."""
+        from .body.model import load_body_model  # the asset loads on first use only
+
+        model = load_body_model()
+        vertices, joints, _ = model.shaped(self.shape, self.girth)
+        return model.pose_vertices(vertices, joints, self.linear, self.pivots), model.faces
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready parameters (the dump's ``persons[].body``)."""
+        return {
+            "model": self.model,
+            "linear": np.round(self.linear, 5).tolist(),
+            "pivots_m": np.round(self.pivots, 5).tolist(),
+            "shape": np.round(self.shape, 4).tolist(),
+            "girth": np.round(self.girth, 4).tolist(),
+            "stretch": np.round(self.stretch, 4).tolist(),
+            "camera": {"fx": self.camera.fx, "fy": self.camera.fy, "cx": self.camera.cx, "cy": self.camera.cy},
+            "joints_xy": np.round(self.joints_xy, 2).tolist(),
+            "error": round(self.error, 5),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Person:
     """One person found in a frame.
 
@@ -229,6 +309,7 @@ class Person:
         world_landmarks: the 33 landmarks in metres, or None.
         mask: person-segmentation probability in [0, 1] (float32) over a box of the frame, or None.
         iuv: DensePose part index and chart coordinates, filled by the dense-pose stage, or None.
+        body: the 3D body model fitted to the person by the dense-pose stage, or None (capsule charts).
         track_id: stable identity from the tracker, or None before tracking.
         proposal: which proposal stage found the person ("blazepose", "hog", "track", ...).
         attributes: free-form statistics that later stages attach (JSON-serialisable values).
@@ -240,6 +321,7 @@ class Person:
     world_landmarks: WorldLandmarks | None = None
     mask: BoxRaster | None = None
     iuv: PersonIUV | None = None
+    body: Body | None = None
     track_id: int | None = None
     proposal: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)

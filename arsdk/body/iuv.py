@@ -1,0 +1,272 @@
+"""DensePose IUV from fitted bodies: every person's posed mesh rasterized into the frame, then reconciled
+with the person's segmentation mask.
+
+Per frame: fit each person's body (:func:`arsdk.body.fit.fit_body`, smoothed per person across frames),
+rasterize each posed mesh over its window with a z-buffer, let nearer bodies hide farther ones where they
+overlap (real depth, not box order), then reconcile with the mask:
+
+* body pixels farther than ``outside_tolerance`` of the person's height from the mask are dropped (the
+  model is wider than a slim person, or a limb is placed wrong);
+* mask pixels the body misses (loose clothing, hair, a limb the fit placed wrong) take the part and chart
+  of the nearest body pixel, up to ``fill_distance`` of the person's height away.
+
+People the fit cannot explain keep the capsule charts of :mod:`arsdk.densepose.charts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import ConfigError
+from ..types import Body, Person, PersonIUV
+from .fit import BodyFitOptions, BodyFitState, fit_body
+from .model import SEGMENT_GIRTH_GROUP, BodyModel, load_body_model
+from .raster import Raster, rasterize
+
+__all__ = ["BodyIUVOptions", "BodyIUV", "body_raster", "iuv_from_raster", "BodyTracks"]
+
+
+@dataclass(frozen=True, slots=True)
+class BodyIUVOptions:
+    """Options of the body-surface IUV.
+
+    Attributes:
+        fit: options of the body fit (camera, smoothing, proportions).
+        mask_threshold: mask probability from which a pixel belongs to the person.
+        outside_tolerance: body pixels farther than this fraction of the person's height from the mask are
+            dropped.
+        fit_girth: make the body as full as the mask shows (estimated on a person's first frame, then
+            held and slowly updated).
+        girth_range: the smallest and largest girth the fit may choose.
+        fill_distance: mask pixels up to this fraction of the person's height from the body take the nearest
+            body pixel's part and chart; farther ones are left out.
+    """
+
+    fit: BodyFitOptions = field(default_factory=BodyFitOptions)
+    mask_threshold: float = 0.5
+    outside_tolerance: float = 0.03
+    fill_distance: float = 0.12
+    fit_girth: bool = True
+    girth_range: tuple[float, float] = (0.85, 1.8)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.mask_threshold < 1.0:
+            raise ConfigError(f"mask_threshold must be in (0, 1), got {self.mask_threshold}")
+        for name in ("outside_tolerance", "fill_distance"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+
+
+@dataclass(frozen=True, slots=True)
+class BodyIUV:
+    """One person's body-surface result before it becomes a ``PersonIUV``: the body and its raster."""
+
+    body: Body
+    raster: Raster
+
+
+def _window(person: Person, points_xy: np.ndarray, resolution_wh: tuple[int, int]) -> tuple[int, int, int, int]:
+    width, height = resolution_wh
+    lo, hi = points_xy.min(axis=0), points_xy.max(axis=0)
+    if person.mask is not None:
+        mx0, my0, mx1, my1 = person.mask.xyxy
+        lo, hi = np.minimum(lo, [mx0, my0]), np.maximum(hi, [mx1, my1])
+    x0, y0 = max(int(np.floor(lo[0])) - 1, 0), max(int(np.floor(lo[1])) - 1, 0)
+    x1, y1 = min(int(np.ceil(hi[0])) + 2, width), min(int(np.ceil(hi[1])) + 2, height)
+    return x0, y0, max(x1, x0), max(y1, y0)
+
+
+def body_raster(person: Person, body: Body, resolution_wh: tuple[int, int], model: BodyModel | None = None) -> Raster:
+    """Rasterize a fitted body over the person's window of the frame (mask box and projected mesh)."""
+    model = model or load_body_model()
+    vertices, faces = body.mesh()
+    projected = body.camera.project(vertices)
+    window = _window(person, projected, resolution_wh)
+    return rasterize(vertices, faces, body.camera, window)
+
+
+def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, options: BodyIUVOptions,
+                    model: BodyModel | None = None) -> PersonIUV | None:  # fmt: skip
+    """The person's IUV from its body raster, reconciled with its mask.
+
+    Args:
+        person: the person (its ``mask`` is used when present).
+        raster: the body raster over a window of the frame.
+        hidden: (h, w) bool over the same window: pixels a nearer person's body covers, or None.
+        options: see :class:`BodyIUVOptions`.
+        model: the body model (default: the shipped one).
+
+    Returns:
+        The ``PersonIUV`` cut to the person's pixels, or None when nothing is left.
+    """
+    model = model or load_body_model()
+    x0, y0, x1, y1 = raster.xyxy
+    body = raster.covered.copy()
+    if hidden is not None:
+        body &= ~hidden
+    rows = np.flatnonzero(body.any(axis=1))
+    height = float(rows[-1] - rows[0] + 1) if rows.size else float(y1 - y0)
+    if person.mask is not None:
+        mask = person.mask.crop_to(raster.xyxy) >= options.mask_threshold
+        if hidden is not None:
+            mask &= ~hidden
+        if mask.any() and body.any():
+            tolerance = max(options.outside_tolerance * height, 1.5)
+            outside = ndimage.distance_transform_edt(~mask) > tolerance
+            body &= ~outside
+        missed = mask & ~body
+    else:
+        missed = np.zeros_like(body)
+    if not body.any():
+        return None
+    face = raster.face
+    part = np.zeros(face.shape, np.uint8)
+    uv = np.zeros(face.shape + (2,), np.float32)
+    ys, xs = np.nonzero(body)
+    f = face[ys, xs]
+    part[ys, xs] = model.face_part[f]
+    uv[ys, xs] = np.einsum("nk,nkc->nc", raster.bary[ys, xs], model.corner_uv[f])
+    if missed.any():
+        distance, (iy, ix) = ndimage.distance_transform_edt(~body, return_indices=True)
+        fill = missed & (distance <= max(options.fill_distance * height, 2.0))
+        fy, fx = np.nonzero(fill)
+        part[fy, fx] = part[iy[fy, fx], ix[fy, fx]]
+        uv[fy, fx] = uv[iy[fy, fx], ix[fy, fx]]
+    np.clip(uv, 0.0, 1.0, out=uv)
+    rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    return PersonIUV((x0 + c0, y0 + r0, x0 + c1, y0 + r1), np.ascontiguousarray(part[r0:r1, c0:c1]),
+                     np.ascontiguousarray(uv[r0:r1, c0:c1]))  # fmt: skip
+
+
+def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+class BodyTracks:
+    """Per-person fit state from frame to frame, matched by box overlap (works without the tracker)."""
+
+    def __init__(self, min_iou: float = 0.3) -> None:
+        self.min_iou = min_iou
+        self._previous: list[tuple[np.ndarray, BodyFitState]] = []
+
+    def match(self, persons: tuple[Person, ...]) -> list[BodyFitState | None]:
+        """The previous frame's state of each person (greedy by overlap), or None for someone new."""
+        pairs = sorted(((_box_iou(p.box_xyxy, box), i, j) for i, p in enumerate(persons)
+                        for j, (box, _) in enumerate(self._previous)), reverse=True)  # fmt: skip
+        states: list[BodyFitState | None] = [None] * len(persons)
+        used: set[int] = set()
+        for iou, i, j in pairs:
+            if iou < self.min_iou:
+                break
+            if states[i] is None and j not in used:
+                states[i] = self._previous[j][1]
+                used.add(j)
+        return states
+
+    def update(self, entries: list[tuple[np.ndarray, BodyFitState]]) -> None:
+        """Remember this frame's fitted people (only the last frame is kept: memory stays bounded)."""
+        self._previous = entries
+
+    def reset(self) -> None:
+        """Forget every person."""
+        self._previous = []
+
+
+def measure_girth(person: Person, body: Body, raster: Raster, options: BodyIUVOptions,
+                  model: BodyModel | None = None) -> np.ndarray | None:  # fmt: skip
+    """Per girth group (torso, arms, legs, head), the girth that would make the body as wide as the mask.
+
+    Mask pixels near the body go to the group of their nearest body pixel; a group's new girth is its
+    rendered girth times its mask pixels over its body pixels. None without a mask or body.
+    """
+    if person.mask is None or not raster.covered.any():
+        return None
+    model = model or load_body_model()
+    mask = person.mask.crop_to(raster.xyxy) >= options.mask_threshold
+    covered = raster.covered
+    rows = np.flatnonzero(covered.any(axis=1))
+    height = float(rows[-1] - rows[0] + 1)
+    distance, (iy, ix) = ndimage.distance_transform_edt(~covered, return_indices=True)
+    near = mask & (distance <= max(options.fill_distance * height, 2.0))
+    group_of_face = SEGMENT_GIRTH_GROUP[model.face_segment]
+    body_group = np.full(covered.shape, -1)
+    body_group[covered] = group_of_face[raster.face[covered]]
+    mask_group = body_group[iy[near], ix[near]]
+    lo, hi = options.girth_range
+    girth = body.girth.astype(np.float64).copy()
+    for g in range(len(girth)):
+        drawn = int((body_group == g).sum())
+        if drawn >= 20:
+            girth[g] = np.clip(girth[g] * float((mask_group == g).sum()) / drawn, lo, hi)
+    return girth.astype(np.float32)
+
+
+def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], options: BodyIUVOptions,
+              tracks: BodyTracks | None = None) -> list[BodyIUV | None]:  # fmt: skip
+    """Fit and rasterize every person of a frame (None where the fit fails).
+
+    A person seen for the first time is rendered twice: at the model's girth, then at the girth its mask
+    asks for. A followed person is rendered once at its held girth, which then moves towards what this
+    frame's mask asks for (``fit.proportion_smoothing``).
+    """
+    model = load_body_model()
+    states = tracks.match(persons) if tracks is not None else [None] * len(persons)
+    out: list[BodyIUV | None] = []
+    entries = []
+    for person, state in zip(persons, states):
+        fitted = fit_body(person, resolution_wh, options.fit, state, model)
+        if fitted is None:
+            out.append(None)
+            continue
+        body, new_state = fitted
+        raster = body_raster(person, body, resolution_wh, model)
+        wanted = measure_girth(person, body, raster, options) if options.fit_girth else None
+        if wanted is not None:
+            if not new_state.girth_measured:
+                if np.abs(wanted - body.girth).max() > 0.03:
+                    refitted = fit_body(person, resolution_wh, options.fit, state, model, girth=wanted)
+                    if refitted is not None:
+                        body, new_state = refitted
+                        raster = body_raster(person, body, resolution_wh, model)
+                new_state.girth, new_state.girth_measured = wanted, True
+            else:
+                k = options.fit.proportion_smoothing
+                new_state.girth = k * new_state.girth + (1 - k) * wanted
+        entries.append((person.box_xyxy, new_state))
+        out.append(BodyIUV(body, raster))
+    if tracks is not None:
+        tracks.update(entries)
+    return out
+
+
+def hidden_masks(results: list[BodyIUV | None]) -> list[np.ndarray | None]:
+    """Per person, the pixels of its window that a nearer person's body covers (None: nobody overlaps)."""
+    hidden: list[np.ndarray | None] = [None] * len(results)
+    for i, a in enumerate(results):
+        if a is None:
+            continue
+        ax0, ay0, ax1, ay1 = a.raster.xyxy
+        for j, b in enumerate(results):
+            if j == i or b is None:
+                continue
+            bx0, by0, bx1, by1 = b.raster.xyxy
+            ix0, iy0, ix1, iy1 = max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1)
+            if ix1 <= ix0 or iy1 <= iy0:
+                continue
+            mine = a.raster.inv_depth[iy0 - ay0 : iy1 - ay0, ix0 - ax0 : ix1 - ax0]
+            theirs = b.raster.inv_depth[iy0 - by0 : iy1 - by0, ix0 - bx0 : ix1 - bx0]
+            nearer = theirs > mine  # 1/z larger: nearer; where I am absent mine is 0
+            if not nearer.any():
+                continue
+            if hidden[i] is None:
+                hidden[i] = np.zeros(a.raster.face.shape, bool)
+            hidden[i][iy0 - ay0 : iy1 - ay0, ix0 - ax0 : ix1 - ax0] |= nearer
+    return hidden
