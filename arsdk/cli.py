@@ -52,6 +52,11 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-blazepose", action="store_true", help="skip the BlazePose full-frame detector")
     g.add_argument("--flip-test", action="store_true", help="average each landmark pass with its mirror image (2x cost)")
     g.add_argument("--no-iuv", action="store_true", help="skip the dense IUV (landmarks and masks only)")
+    g.add_argument("--dense", choices=["body", "capsules"], default="body",
+                   help="dense IUV from a fitted 3D body (default) or from capsule charts along the bones")
+    g.add_argument("--fov", type=float, default=60.0, help="horizontal field of view of the camera in degrees for the "
+                   "body fit (default 60)")
+    g.add_argument("--focal-px", type=float, default=None, help="the camera's focal length in pixels (overrides --fov)")
     g.add_argument("--no-track", action="store_true", help="skip the tracker (no stable IDs)")
     g.add_argument(
         "--proposal-interval",
@@ -133,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("source", help="camera index, URL, file or folder")
     dump.add_argument("--out", type=Path, required=True, help="folder for <frame index>.json files")
     dump.add_argument("--track", action="store_true", help="track people: write track_id and live statistics")
+    dump.add_argument("--meshes", action="store_true",
+                      help="also write each fitted body as <frame>_<person>.obj (camera frame, metres)")
     _add_source_options(dump)
     _add_estimator_options(dump)
 
@@ -227,8 +234,17 @@ def _estimator(args: argparse.Namespace, video: bool):
         background_proposals=video and getattr(args, "background_proposals", False),
         flip_test=args.flip_test,
         dense_iuv=not getattr(args, "no_iuv", False),
+        dense_options=_dense_options(args),
     )
     return MediaPipePoseEstimator(options)
+
+
+def _dense_options(args: argparse.Namespace):  # noqa: ANN202
+    from .body import BodyFitOptions, BodyIUVOptions
+    from .densepose import DenseOptions
+
+    fit = BodyFitOptions(fov_deg=getattr(args, "fov", 60.0), focal_px=getattr(args, "focal_px", None))
+    return DenseOptions(method=getattr(args, "dense", "body"), body=BodyIUVOptions(fit=fit))
 
 
 def _tracker(args: argparse.Namespace, source):  # noqa: ANN001, ANN202
@@ -346,7 +362,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
     """``arsdk dump``."""
     from .dump import DumpSink
 
-    code = _execute(args.source, args, lambda src: [DumpSink(args.out)], "arsdk dump")
+    code = _execute(args.source, args, lambda src: [DumpSink(args.out, meshes=args.meshes)], "arsdk dump")
     print(f"JSON written to {args.out.resolve()}")
     return code
 

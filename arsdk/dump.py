@@ -14,7 +14,7 @@ import numpy as np
 
 from .types import FrameResult, Person
 
-__all__ = ["SCHEMA", "frame_to_dict", "person_to_dict", "DumpSink"]
+__all__ = ["SCHEMA", "frame_to_dict", "person_to_dict", "obj_text", "DumpSink"]
 
 SCHEMA = "arsdk.frame/1"
 
@@ -35,6 +35,8 @@ def person_to_dict(person: Person, position: int) -> dict[str, Any]:
         "world_landmarks_m": None,
         "mask_area_px": None,
         "iuv": None,
+        "dense": None,
+        "body": None,
     }
     if person.landmarks is not None:
         lm = person.landmarks
@@ -51,6 +53,9 @@ def person_to_dict(person: Person, position: int) -> dict[str, Any]:
             "part_pixels": {str(p): int(c) for p, c in enumerate(counts) if p > 0 and c > 0},
             "instance": position + 1,
         }
+        out["dense"] = "body" if person.body is not None else "capsules"
+    if person.body is not None:
+        out["body"] = person.body.to_dict()
     stats = {k: v for k, v in person.attributes.items() if not k.startswith("_")}
     if stats:
         out["stats"] = stats
@@ -71,16 +76,32 @@ def frame_to_dict(result: FrameResult) -> dict[str, Any]:
     }
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def obj_text(vertices: np.ndarray, faces: np.ndarray) -> str:
+    """A Wavefront OBJ of a triangle mesh (``v x y z`` lines in metres, then 1-based ``f a b c`` lines)."""
+    lines = ["# arsdk body: camera frame (OpenCV: x right, y down, z forward), metres"]
+    lines += [f"v {x:.5f} {y:.5f} {z:.5f}" for x, y, z in np.asarray(vertices, np.float64)]
+    lines += [f"f {a} {b} {c}" for a, b, c in np.asarray(faces, np.int64) + 1]
+    return "\n".join(lines) + "\n"
+
+
 class DumpSink:
     """Writes ``<folder>/<frame index, 6 digits>.json`` for every result, and when the people carry IUV
     also ``<index>_iuv.png`` (I, U*255, V*255 as B, G, R, DensePose's layout) and ``<index>_inds.png``
-    (16-bit instance image: 0 = background, k = ``persons[k - 1]``). A context manager.
+    (16-bit instance image: 0 = background, k = ``persons[k - 1]``); with ``meshes``, each fitted body as
+    ``<index>_<person position>.obj``. A context manager.
     """
 
-    def __init__(self, folder: str | Path, iuv_images: bool = True) -> None:
+    def __init__(self, folder: str | Path, iuv_images: bool = True, meshes: bool = False) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.iuv_images = iuv_images
+        self.meshes = meshes
         self.frames_written = 0
 
     def write(self, result: FrameResult) -> None:
@@ -97,10 +118,13 @@ class DumpSink:
                     raise OSError(f"cannot write {tmp}")
                 tmp.replace(self.folder / f"{stem}{suffix}")
             doc["iuv_png"], doc["inds_png"] = f"{stem}_iuv.png", f"{stem}_inds.png"
-        path = self.folder / f"{stem}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(doc, separators=(",", ":")))
-        tmp.replace(path)
+        if self.meshes:
+            for k, person in enumerate(result.persons):
+                if person.body is not None:
+                    name = f"{stem}_{k}.obj"
+                    _write_atomic(self.folder / name, obj_text(*person.body.mesh()))
+                    doc["persons"][k]["mesh_obj"] = name
+        _write_atomic(self.folder / f"{stem}.json", json.dumps(doc, separators=(",", ":")))
         self.frames_written += 1
 
     def close(self) -> None:

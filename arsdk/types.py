@@ -250,8 +250,8 @@ class Body:
             stretched along the bone by the person's proportions).
         pivots: (J, 3) float32, each segment's pivot joint in the camera frame (metres).
         shape: (S,) float32 phenotype offsets (``arsdk.body.load_body_model().shape_names``).
-        girth: (4,) float32, how much fuller (> 1) or slimmer (< 1) than the model the person is around the
-            bones of the torso, arms, legs and head.
+        girth: (G,) float32, how much fuller (> 1) or slimmer (< 1) than the model the person is around the
+            bones of each region of ``arsdk.body.GIRTH_GROUPS`` (torso, head, each upper and lower limb).
         stretch: (20,) float32 proportions against the model: one per segment along its bone, then shoulder
             width, hip width, torso height.
         camera: the camera the body was fitted for.

@@ -248,7 +248,7 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         return None
     shape = np.zeros(len(model.shape_names), np.float32) if shape is None else np.asarray(shape, np.float32)
     if girth is None:
-        girth = state.girth if state is not None and state.girth is not None else np.ones(4, np.float32)
+        girth = state.girth if state is not None and state.girth is not None else np.ones(len(model.radial), np.float32)
     _, joints_rest, points_rest = model.shaped(shape)
     camera = camera_for(resolution_wh, options)
     visible = lm.visibility >= 0.5
@@ -299,7 +299,8 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
                   stretch: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Per segment the model-to-camera linear map (rotation x stretch along the bone) and the stretches.
 
-    Stretch slots: 0..16 along each segment's bone (limbs), 17 shoulder width, 18 hip width, 19 torso height.
+    Stretch slots: 0..16 along each segment's bone (limbs, hands, feet), 17 shoulder width, 18 hip width, 19 torso
+    height.
     """
     lo, hi = 1.0 / options.max_stretch, options.max_stretch
     measured = stretch is None
@@ -317,12 +318,19 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
         rot[seg] = _swing(carried, lifted[b] - lifted[a]) @ rot[parent]
         if measured:
             stretch[seg] = np.linalg.norm(lifted[b] - lifted[a]) / max(np.linalg.norm(rest[b] - rest[a]), 1e-6)
+    axes: dict[int, np.ndarray] = {}
     for seg, wrist, pinky, index in ((9, 15, 17, 19), (10, 16, 18, 20)):
         knuckles_p, knuckles_r = lifted[[pinky, index]].mean(0), rest[[pinky, index]].mean(0)
         rot[seg] = (_frame(knuckles_p - lifted[wrist], lifted[index] - lifted[pinky])
                     @ _frame(knuckles_r - rest[wrist], rest[index] - rest[pinky]).T)  # fmt: skip
+        axes[seg] = _unit(knuckles_r - rest[wrist])
+        if measured:
+            stretch[seg] = np.linalg.norm(knuckles_p - lifted[wrist]) / max(np.linalg.norm(knuckles_r - rest[wrist]), 1e-6)
     for seg, ankle, heel, toe in ((15, 27, 29, 31), (16, 28, 30, 32)):
         rot[seg] = _frame(lifted[toe] - lifted[heel], lifted[ankle] - lifted[heel]) @ _frame(rest[toe] - rest[heel], rest[ankle] - rest[heel]).T
+        axes[seg] = _unit(rest[toe] - rest[heel])
+        if measured:
+            stretch[seg] = np.linalg.norm(lifted[toe] - lifted[heel]) / max(np.linalg.norm(rest[toe] - rest[heel]), 1e-6)
     if measured:
         stretch[17] = np.linalg.norm(lifted[11] - lifted[12]) / max(np.linalg.norm(rest[11] - rest[12]), 1e-6)
         stretch[18] = np.linalg.norm(lifted[23] - lifted[24]) / max(np.linalg.norm(rest[23] - rest[24]), 1e-6)
@@ -331,7 +339,8 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
     linear = rot.copy()
     eye = np.eye(3)
     for seg, _, a, b in _LIMBS:
-        axis = _unit(rest[b] - rest[a])
+        axes[seg] = _unit(rest[b] - rest[a])
+    for seg, axis in axes.items():
         linear[seg] = rot[seg] @ (eye + (stretch[seg] - 1.0) * np.outer(axis, axis))
     up = _unit(up_r)
     torso = eye + (stretch[19] - 1.0) * np.outer(up, up)
@@ -343,11 +352,20 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
     return linear, stretch
 
 
+_ANCHORS = {5: 11, 6: 12, 7: 13, 8: 14, 9: 15, 10: 16, 11: 23, 12: 24, 13: 25, 14: 26, 15: 27, 16: 28}
+"""Segments whose pivot is a landmark (shoulder, elbow, wrist, hip, knee, ankle): placed on it directly."""
+
+
 def _pivots(linear: np.ndarray, lifted: np.ndarray, rest: np.ndarray, joints: np.ndarray, model: BodyModel) -> np.ndarray:
-    """Camera-frame pivots by forward kinematics from the hips, which land on the lifted hip midpoint."""
+    """Camera-frame pivots: limb pivots on their lifted landmarks, the torso chain by forward kinematics
+    from the hips (which land on the lifted hip midpoint)."""
     pivots = np.zeros((17, 3))
     pivots[0] = lifted[_HIP_MID] - linear[0] @ (rest[_HIP_MID] - joints[0])
     for seg in range(1, 17):
-        parent = int(model.segment_parents[seg])
-        pivots[seg] = pivots[parent] + linear[parent] @ (joints[seg] - joints[parent])
+        landmark = _ANCHORS.get(seg, _EAR_MID if seg == 4 else None)  # the head sits on its ears
+        if landmark is not None:
+            pivots[seg] = lifted[landmark] - linear[seg] @ (rest[landmark] - joints[seg])
+        else:
+            parent = int(model.segment_parents[seg])
+            pivots[seg] = pivots[parent] + linear[parent] @ (joints[seg] - joints[parent])
     return pivots

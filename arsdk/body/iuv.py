@@ -15,6 +15,7 @@ People the fit cannot explain keep the capsule charts of :mod:`arsdk.densepose.c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,7 @@ from scipy import ndimage
 from ..errors import ConfigError
 from ..types import Body, Person, PersonIUV
 from .fit import BodyFitOptions, BodyFitState, fit_body
-from .model import SEGMENT_GIRTH_GROUP, BodyModel, load_body_model
+from .model import GIRTH_GROUPS, SEGMENT_GIRTH_GROUP, BodyModel, load_body_model
 from .raster import Raster, rasterize
 
 __all__ = ["BodyIUVOptions", "BodyIUV", "body_raster", "iuv_from_raster", "BodyTracks"]
@@ -41,6 +42,7 @@ class BodyIUVOptions:
         fit_girth: make the body as full as the mask shows (estimated on a person's first frame, then
             held and slowly updated).
         girth_range: the smallest and largest girth the fit may choose.
+        girth_iterations: re-renders on a person's first frame while the girth settles.
         fill_distance: mask pixels up to this fraction of the person's height from the body take the nearest
             body pixel's part and chart; farther ones are left out.
     """
@@ -50,7 +52,8 @@ class BodyIUVOptions:
     outside_tolerance: float = 0.03
     fill_distance: float = 0.12
     fit_girth: bool = True
-    girth_range: tuple[float, float] = (0.85, 1.8)
+    girth_range: tuple[float, float] = (0.7, 1.8)
+    girth_iterations: int = 3
 
     def __post_init__(self) -> None:
         if not 0.0 < self.mask_threshold < 1.0:
@@ -85,7 +88,18 @@ def body_raster(person: Person, body: Body, resolution_wh: tuple[int, int], mode
     vertices, faces = body.mesh()
     projected = body.camera.project(vertices)
     window = _window(person, projected, resolution_wh)
-    return rasterize(vertices, faces, body.camera, window)
+    return rasterize(vertices, faces, body.camera, window, depth_bias=_torso_bias(model))
+
+
+@functools.cache
+def _torso_bias(model: BodyModel) -> np.ndarray:
+    """Torso faces yield to limbs within this depth: the fitted torso swells into the space of arms held
+    against it, and there the arm is what the camera sees."""
+    return np.where(np.isin(model.face_segment, (0, 1, 2)), _TORSO_YIELD_M, 0.0).astype(np.float32)
+
+
+_TORSO_YIELD_M = 0.06
+_EXTREMITY_PARTS = (3, 4, 5, 6)
 
 
 def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, options: BodyIUVOptions,
@@ -116,10 +130,21 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
         if mask.any() and body.any():
             tolerance = max(options.outside_tolerance * height, 1.5)
             outside = ndimage.distance_transform_edt(~mask) > tolerance
-            body &= ~outside
+            # hands and feet stay: thin and often dark, the segmenter misses them at low resolution
+            extremity = np.zeros_like(body)
+            extremity[body] = np.isin(model.face_part[raster.face[body]], _EXTREMITY_PARTS)
+            body &= ~outside | extremity
         missed = mask & ~body
     else:
         missed = np.zeros_like(body)
+    if body.any():  # a pixel's rim around hands and feet: landmarks sit on the very tips of fingers and toes
+        extremity = np.zeros_like(body)
+        extremity[body] = np.isin(model.face_part[raster.face[body]], _EXTREMITY_PARTS)
+        if extremity.any():
+            rim = ndimage.binary_dilation(extremity, np.ones((3, 3), bool), iterations=max(1, round(0.01 * height)))
+            missed |= rim & ~body
+            if hidden is not None:
+                missed &= ~hidden
     if not body.any():
         return None
     face = raster.face
@@ -180,9 +205,12 @@ class BodyTracks:
         self._previous = []
 
 
+_HEAD_GIRTH_MAX = 1.2
+
+
 def measure_girth(person: Person, body: Body, raster: Raster, options: BodyIUVOptions,
                   model: BodyModel | None = None) -> np.ndarray | None:  # fmt: skip
-    """Per girth group (torso, arms, legs, head), the girth that would make the body as wide as the mask.
+    """Per girth group (:data:`~arsdk.body.model.GIRTH_GROUPS`), the girth that would make the body as wide as the mask.
 
     Mask pixels near the body go to the group of their nearest body pixel; a group's new girth is its
     rendered girth times its mask pixels over its body pixels. None without a mask or body.
@@ -205,7 +233,8 @@ def measure_girth(person: Person, body: Body, raster: Raster, options: BodyIUVOp
     for g in range(len(girth)):
         drawn = int((body_group == g).sum())
         if drawn >= 20:
-            girth[g] = np.clip(girth[g] * float((mask_group == g).sum()) / drawn, lo, hi)
+            top = min(hi, _HEAD_GIRTH_MAX) if GIRTH_GROUPS[g] == "head" else hi  # hair and neck pixels must not balloon the head
+            girth[g] = np.clip(girth[g] * float((mask_group == g).sum()) / drawn, lo, top)
     return girth.astype(np.float32)
 
 
@@ -231,12 +260,17 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
         wanted = measure_girth(person, body, raster, options) if options.fit_girth else None
         if wanted is not None:
             if not new_state.girth_measured:
-                if np.abs(wanted - body.girth).max() > 0.03:
+                for _ in range(options.girth_iterations):
+                    if np.abs(wanted - body.girth).max() <= 0.03:
+                        break
                     refitted = fit_body(person, resolution_wh, options.fit, state, model, girth=wanted)
-                    if refitted is not None:
-                        body, new_state = refitted
-                        raster = body_raster(person, body, resolution_wh, model)
-                new_state.girth, new_state.girth_measured = wanted, True
+                    if refitted is None:
+                        break
+                    body, new_state = refitted
+                    raster = body_raster(person, body, resolution_wh, model)
+                    measured = measure_girth(person, body, raster, options)
+                    wanted = body.girth if measured is None else measured
+                new_state.girth, new_state.girth_measured = body.girth, True
             else:
                 k = options.fit.proportion_smoothing
                 new_state.girth = k * new_state.girth + (1 - k) * wanted

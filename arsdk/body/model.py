@@ -31,7 +31,7 @@ SEGMENT_NAMES: tuple[str, ...] = (
 """The 17 rigid segments, in the order of every per-segment array (``.L`` = the person's left)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class BodyModel:
     """The body asset, read-only arrays.
 
@@ -128,13 +128,14 @@ class BodyModel:
         return np.einsum("nab,nb->na", linear[segments], points - joints[segments]) + pivots[segments]
 
 
-GIRTH_GROUPS: tuple[str, ...] = ("torso", "arms", "legs", "head")
+GIRTH_GROUPS: tuple[str, ...] = ("torso", "head", "upperarm.L", "upperarm.R", "lowerarm.L", "lowerarm.R",
+                                 "upperleg.L", "upperleg.R", "lowerleg.L", "lowerleg.R")  # fmt: skip
 """The body regions whose girth is fitted separately (``Body.girth`` order)."""
-_AXES = ((0, 3, 0), (1, 3, 0), (2, 3, 0), (5, 7, 1), (6, 8, 1), (7, 9, 1), (8, 10, 1), (11, 13, 2), (12, 14, 2),
-         (13, 15, 2), (14, 16, 2), (3, 4, 3), (4, -1, 3))  # fmt: skip
+_AXES = ((0, 3, 0), (1, 3, 0), (2, 3, 0), (3, 4, 1), (4, -1, 1), (5, 7, 2), (6, 8, 3), (7, 9, 4), (8, 10, 5),
+         (11, 13, 6), (12, 14, 7), (13, 15, 8), (14, 16, 9))  # fmt: skip
 """(segment, child segment, girth group): the axis each segment swells around (torso: the vertical line
 through its pivot; head: its centre)."""
-SEGMENT_GIRTH_GROUP = np.array([0, 0, 0, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2, 2, 2, -1, -1])
+SEGMENT_GIRTH_GROUP = np.array([0, 0, 0, 1, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, -1, -1])
 """The girth group of each segment (-1: hands and feet keep their size)."""
 
 

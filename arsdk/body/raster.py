@@ -41,7 +41,7 @@ class Raster:
 
 
 def rasterize(vertices: np.ndarray, faces: np.ndarray, camera: CameraIntrinsics, xyxy: tuple[int, int, int, int],
-              cull_back: bool = True) -> Raster:  # fmt: skip
+              cull_back: bool = True, depth_bias: np.ndarray | None = None) -> Raster:  # fmt: skip
     """Rasterize a mesh into a window of the frame.
 
     Args:
@@ -51,6 +51,8 @@ def rasterize(vertices: np.ndarray, faces: np.ndarray, camera: CameraIntrinsics,
         camera: intrinsics of the frame.
         xyxy: the window (integer pixels, right/bottom exclusive).
         cull_back: skip triangles that face away from the camera (closed meshes).
+        depth_bias: (F,) metres added to each triangle's depth in the visibility test only (a positive bias
+            lets other triangles within that distance in front win), or None.
 
     Returns:
         The window's :class:`Raster`.
@@ -108,7 +110,8 @@ def rasterize(vertices: np.ndarray, faces: np.ndarray, camera: CameraIntrinsics,
     w0, w1, w2 = b0 * iz[:, 0], b1 * iz[:, 1], b2 * iz[:, 2]
     inv_depth = w0 + w1 + w2  # 1/z is linear in screen space
     pixel = cy.astype(np.int64) * w + cx.astype(np.int64)
-    order = np.argsort(-inv_depth, kind="stable")  # near to far: the first sample of a pixel is visible
+    key = inv_depth if depth_bias is None else inv_depth / (1.0 + depth_bias[owner] * inv_depth)  # 1 / (z + bias)
+    order = np.argsort(-key, kind="stable")  # near to far: the first sample of a pixel is visible
     _, first = np.unique(pixel[order], return_index=True)
     sel = order[first]
     pixel = pixel[sel]

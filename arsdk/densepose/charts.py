@@ -1,4 +1,5 @@
-"""Dense pose on the CPU: DensePose part index I and chart coordinates U, V for every person pixel.
+"""Capsule charts: DensePose part index I and chart coordinates U, V for every person pixel, without a body
+model (the fallback of :mod:`arsdk.body` for people it cannot fit, and ``--dense capsules``).
 
 Built from each person's landmarks (2D and 3D) and segmentation mask, no learned dense model:
 
@@ -26,7 +27,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..types import Person, PersonIUV
 
-__all__ = ["DenseChartOptions", "dense_iuv", "DenseIUVStage"]
+__all__ = ["DenseChartOptions", "dense_iuv"]
 
 # Segment groups. Limb tuples: (proximal landmark, distal landmark, back part, front part, radius in m).
 _TORSO, _HEAD = 0, 1
@@ -478,18 +479,3 @@ def _chart_extremity(
     part[idx] = part_index
     uv[idx, 0] = np.clip(0.5 + 0.5 * offsets / max(_half_width(offsets), 1.0), 0.0, 1.0)
     uv[idx, 1] = _margin(_along(p, a, b), before, span)
-
-
-class DenseIUVStage:
-    """The dense-pose stage: returns new ``Person`` objects with ``iuv`` filled in."""
-
-    def __init__(self, options: DenseChartOptions | None = None) -> None:
-        self.options = options or DenseChartOptions()
-
-    def apply(self, persons: tuple[Person, ...], resolution_wh: tuple[int, int]) -> tuple[Person, ...]:
-        """Each person with its IUV (persons without landmarks or mask come back unchanged)."""
-        out = []
-        for person in persons:
-            iuv = dense_iuv(person, resolution_wh, self.options)
-            out.append(person if iuv is None else person.replace(iuv=iuv))
-        return tuple(out)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..densepose.charts import DenseChartOptions, DenseIUVStage
+from ..densepose.charts import DenseChartOptions
+from ..densepose.stage import DenseIUVStage, DenseOptions
 from ..errors import ConfigError
 from ..types import Frame, Person
 from .blazepose import BlazePoseLandmarkModel, LandmarkResult
@@ -62,7 +63,8 @@ class PoseEstimatorOptions:
             accurate and left/right-consistent; twice the landmark cost). People the BlazePose detector finds
             then also go through arsdk's landmark pass.
         dense_iuv: give every person DensePose's IUV (part index and chart coordinates) per pixel.
-        dense_options: options of the dense-pose stage.
+        dense_options: options of the dense-pose stage: the method (``body``, a fitted 3D body, or
+            ``capsules``) and its settings (:class:`~arsdk.densepose.DenseOptions`).
         min_dedup_distance: two people whose head/torso landmarks lie closer than this fraction of their
             torso length are one person.
         task_path: override the ``.task`` bundle (default: built from the mediapipe wheel).
@@ -84,7 +86,7 @@ class PoseEstimatorOptions:
     background_proposals: bool = False
     flip_test: bool = False
     dense_iuv: bool = True
-    dense_options: DenseChartOptions = field(default_factory=DenseChartOptions)
+    dense_options: DenseOptions | DenseChartOptions = field(default_factory=DenseOptions)
     min_dedup_distance: float = 0.35
     task_path: Path | None = None
     landmark_model_path: Path | None = None
@@ -143,7 +145,7 @@ class MediaPipePoseEstimator:
         self._hog = HogProposer(self.options.hog_min_height_px) if self.options.use_hog else None
         video = self.options.running_mode is RunMode.VIDEO
         self._background = BackgroundProposer(self._blazepose, self._hog) if video and self.options.background_proposals else None
-        self._dense = DenseIUVStage(self.options.dense_options) if self.options.dense_iuv else None
+        self._dense = DenseIUVStage(self.options.dense_options, temporal=video) if self.options.dense_iuv else None
         self._tracked_rois: list[tuple[Roi, int]] = []  # with the frames each was followed
         self._last_index = -1
         self._frames_since_proposals = 0
@@ -264,6 +266,8 @@ class MediaPipePoseEstimator:
         self._last_index = -1
         self._interval = self.options.proposal_interval
         self._last_proposed = np.zeros((0, 4), np.float32)
+        if self._dense is not None:
+            self._dense.reset()
 
     # -- helpers -------------------------------------------------------------------------------------------
 
