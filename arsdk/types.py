@@ -252,6 +252,8 @@ class Body:
         shape: (S,) float32 phenotype offsets (``arsdk.body.load_body_model().shape_names``).
         girth: (G,) float32, how much fuller (> 1) or slimmer (< 1) than the model the person is around the
             bones of each region of ``arsdk.body.GIRTH_GROUPS`` (torso, head, each upper and lower limb).
+        flesh_offset_m: (G, 3) float32, camera-frame shift of each region's surface off its bones (clothing
+            that hangs or billows to one side), metres.
         stretch: (20,) float32 proportions against the model: one per segment along its bone, then shoulder
             width, hip width, torso height.
         camera: the camera the body was fitted for.
@@ -264,6 +266,7 @@ class Body:
     pivots: np.ndarray
     shape: np.ndarray
     girth: np.ndarray
+    flesh_offset_m: np.ndarray
     stretch: np.ndarray
     camera: CameraIntrinsics
     joints_xy: np.ndarray
@@ -273,7 +276,7 @@ class Body:
         _check_array("Body.linear", self.linear, (None, 3, 3), np.float32)
         _check_array("Body.pivots", self.pivots, (self.linear.shape[0], 3), np.float32)
         _check_array("Body.joints_xy", self.joints_xy, (NUM_LANDMARKS, 2), np.float32)
-        _readonly(self.linear, self.pivots, self.shape, self.girth, self.stretch, self.joints_xy)
+        _readonly(self.linear, self.pivots, self.shape, self.girth, self.flesh_offset_m, self.stretch, self.joints_xy)
 
     def mesh(self) -> tuple[np.ndarray, np.ndarray]:
         """The posed mesh: ((V, 3) float32 vertices in the camera frame, metres; (F, 3) int32 faces)."""
@@ -281,7 +284,10 @@ class Body:
 
         model = load_body_model()
         vertices, joints, _ = model.shaped(self.shape, self.girth)
-        return model.pose_vertices(vertices, joints, self.linear, self.pivots), model.faces
+        posed = model.pose_vertices(vertices, joints, self.linear, self.pivots)
+        if self.flesh_offset_m.any():
+            posed = posed + model.group_weights @ self.flesh_offset_m
+        return posed.astype(np.float32), model.faces
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready parameters (the dump's ``persons[].body``)."""
@@ -291,6 +297,7 @@ class Body:
             "pivots_m": np.round(self.pivots, 5).tolist(),
             "shape": np.round(self.shape, 4).tolist(),
             "girth": np.round(self.girth, 4).tolist(),
+            "flesh_offset_m": np.round(self.flesh_offset_m, 4).tolist(),
             "stretch": np.round(self.stretch, 4).tolist(),
             "camera": {"fx": self.camera.fx, "fy": self.camera.fy, "cx": self.camera.cx, "cy": self.camera.cy},
             "joints_xy": np.round(self.joints_xy, 2).tolist(),

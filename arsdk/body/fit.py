@@ -45,6 +45,8 @@ _SCALE_BONES = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24,
 _LIMBS = ((5, 2, 11, 13), (6, 2, 12, 14), (7, 5, 13, 15), (8, 6, 14, 16),
           (11, 0, 23, 25), (12, 0, 24, 26), (13, 11, 25, 27), (14, 12, 26, 28))  # fmt: skip
 _CORE = (11, 12, 23, 24)
+_FACE = list(range(11))
+"""Nose, eyes, ears and mouth: the head's rotation and position are fitted to all of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class BodyFitState:
     depth: np.ndarray
     stretch: np.ndarray
     girth: np.ndarray | None = None
+    flesh_offset_m: np.ndarray | None = None
     girth_measured: bool = False
     frames: int = 1
 
@@ -136,6 +139,15 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     k = axis / s
     kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
     return np.eye(3) + s * kx + (1 - c) * kx @ kx
+
+
+def _kabsch(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The rotation that best turns the centred points ``source`` onto the centred ``target`` (least squares)."""
+    a = source - source.mean(axis=0)
+    b = target - target.mean(axis=0)
+    u, _, vt = np.linalg.svd(b.T @ a)
+    d = np.sign(np.linalg.det(u @ vt))
+    return u @ np.diag([1.0, 1.0, d]) @ vt
 
 
 def _midway(r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
@@ -222,7 +234,8 @@ def lift_landmarks(xy: np.ndarray, depth_m: np.ndarray, world: np.ndarray, rest_
 
 def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOptions | None = None,
              state: BodyFitState | None = None, model: BodyModel | None = None,
-             shape: np.ndarray | None = None, girth: np.ndarray | None = None) -> tuple[Body, BodyFitState] | None:  # fmt: skip
+             shape: np.ndarray | None = None, girth: np.ndarray | None = None,
+             flesh_offset_m: np.ndarray | None = None) -> tuple[Body, BodyFitState] | None:  # fmt: skip
     """Fit the body model to one person.
 
     Args:
@@ -232,7 +245,8 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         state: the same person's state from the previous frame (smoothing, held proportions), or None.
         model: the body model (default: the shipped one).
         shape: (S,) phenotype offsets (see :meth:`BodyModel.shaped`), default the average body.
-        girth: fuller or slimmer than the model around the bones; default the state's (held), else 1.
+        girth: (G,) fuller or slimmer than the model around the bones; default the state's (held), else 1.
+        flesh_offset_m: (G, 3) shift of each region's surface off its bones; default the state's, else 0.
 
     Returns:
         (body, state for the next frame), or None when the landmarks are too poor to fit (too little of
@@ -249,6 +263,9 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
     shape = np.zeros(len(model.shape_names), np.float32) if shape is None else np.asarray(shape, np.float32)
     if girth is None:
         girth = state.girth if state is not None and state.girth is not None else np.ones(len(model.radial), np.float32)
+    if flesh_offset_m is None:
+        flesh_offset_m = (state.flesh_offset_m if state is not None and state.flesh_offset_m is not None
+                          else np.zeros((len(model.radial), 3), np.float32))  # fmt: skip
     _, joints_rest, points_rest = model.shaped(shape)
     camera = camera_for(resolution_wh, options)
     visible = lm.visibility >= 0.5
@@ -284,13 +301,14 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         pivots=pivots.astype(np.float32),
         shape=shape,
         girth=np.asarray(girth, np.float32).copy(),
+        flesh_offset_m=np.asarray(flesh_offset_m, np.float32).copy(),
         stretch=stretch.astype(np.float32),
         camera=camera,
         joints_xy=joints_xy,
         error=error,
     )
     new_state = BodyFitState(xy=xy, depth=depth, stretch=stretch, girth=np.asarray(girth, np.float32).copy(),
-                             girth_measured=state is not None and state.girth_measured,
+                             flesh_offset_m=np.asarray(flesh_offset_m, np.float32).copy(), girth_measured=state is not None and state.girth_measured,
                              frames=1 if state is None else state.frames + 1)  # fmt: skip
     return body, new_state
 
@@ -311,7 +329,7 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
     rot[0] = _frame(lifted[23] - lifted[24], up_p) @ _frame(rest[23] - rest[24], up_r).T
     rot[2] = _frame(lifted[11] - lifted[12], up_p) @ _frame(rest[11] - rest[12], up_r).T
     rot[1] = _midway(rot[0], rot[2])
-    rot[4] = _frame(lifted[7] - lifted[8], lifted[0] - lifted[_EAR_MID]) @ _frame(rest[7] - rest[8], rest[0] - rest[_EAR_MID]).T
+    rot[4] = _kabsch(rest[_FACE], lifted[_FACE])
     rot[3] = _midway(rot[2], rot[4])
     for seg, parent, a, b in _LIMBS:
         carried = rot[parent] @ (rest[b] - rest[a])
@@ -362,8 +380,11 @@ def _pivots(linear: np.ndarray, lifted: np.ndarray, rest: np.ndarray, joints: np
     pivots = np.zeros((17, 3))
     pivots[0] = lifted[_HIP_MID] - linear[0] @ (rest[_HIP_MID] - joints[0])
     for seg in range(1, 17):
-        landmark = _ANCHORS.get(seg, _EAR_MID if seg == 4 else None)  # the head sits on its ears
-        if landmark is not None:
+        landmark = _ANCHORS.get(seg)
+        if seg == 4:  # the head: its face points' centroid on theirs
+            face_rest, face_lifted = rest[_FACE].mean(axis=0), lifted[_FACE].mean(axis=0)
+            pivots[seg] = face_lifted - linear[seg] @ (face_rest - joints[seg])
+        elif landmark is not None:
             pivots[seg] = lifted[landmark] - linear[seg] @ (rest[landmark] - joints[seg])
         else:
             parent = int(model.segment_parents[seg])

@@ -43,6 +43,8 @@ class BodyIUVOptions:
             held and slowly updated).
         girth_range: the smallest and largest girth the fit may choose.
         girth_iterations: re-renders on a person's first frame while the girth settles.
+        max_offset: how far one fitting step may shift a region's surface off its bones towards the mask,
+            as a fraction of the person's height (0: never).
         fill_distance: mask pixels up to this fraction of the person's height from the body take the nearest
             body pixel's part and chart; farther ones are left out.
     """
@@ -52,8 +54,9 @@ class BodyIUVOptions:
     outside_tolerance: float = 0.03
     fill_distance: float = 0.12
     fit_girth: bool = True
-    girth_range: tuple[float, float] = (0.7, 1.8)
+    girth_range: tuple[float, float] = (0.7, 1.6)
     girth_iterations: int = 3
+    max_offset: float = 0.04
 
     def __post_init__(self) -> None:
         if not 0.0 < self.mask_threshold < 1.0:
@@ -98,7 +101,7 @@ def _torso_bias(model: BodyModel) -> np.ndarray:
     return np.where(np.isin(model.face_segment, (0, 1, 2)), _TORSO_YIELD_M, 0.0).astype(np.float32)
 
 
-_TORSO_YIELD_M = 0.06
+_TORSO_YIELD_M = 0.10
 _EXTREMITY_PARTS = (3, 4, 5, 6)
 
 
@@ -208,12 +211,40 @@ class BodyTracks:
 _HEAD_GIRTH_MAX = 1.2
 
 
-def measure_girth(person: Person, body: Body, raster: Raster, options: BodyIUVOptions,
-                  model: BodyModel | None = None) -> np.ndarray | None:  # fmt: skip
-    """Per girth group (:data:`~arsdk.body.model.GIRTH_GROUPS`), the girth that would make the body as wide as the mask.
+_GROUP_AXES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "torso": ((23, 24), (11, 12)), "upperarm.L": ((11,), (13,)), "upperarm.R": ((12,), (14,)),
+    "lowerarm.L": ((13,), (15,)), "lowerarm.R": ((14,), (16,)), "upperleg.L": ((23,), (25,)),
+    "upperleg.R": ((24,), (26,)), "lowerleg.L": ((25,), (27,)), "lowerleg.R": ((26,), (28,)),
+}  # fmt: skip
+"""Each girth group's axis in the image, between the means of two landmark sets (the head has none)."""
 
-    Mask pixels near the body go to the group of their nearest body pixel; a group's new girth is its
-    rendered girth times its mask pixels over its body pixels. None without a mask or body.
+
+def _group_axis(joints_xy: np.ndarray, group: int) -> np.ndarray | None:
+    ends = _GROUP_AXES.get(GIRTH_GROUPS[group])
+    if ends is None:
+        return None
+    axis = joints_xy[list(ends[1])].mean(axis=0) - joints_xy[list(ends[0])].mean(axis=0)
+    norm = float(np.linalg.norm(axis))
+    return axis / norm if norm > 1e-6 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Fullness:
+    """What a body's silhouette asks of its girth and flesh offsets to match the person's mask."""
+
+    girth: np.ndarray
+    flesh_offset_m: np.ndarray
+
+
+def measure_fullness(person: Person, body: Body, raster: Raster, options: BodyIUVOptions,
+                     model: BodyModel | None = None) -> Fullness | None:  # fmt: skip
+    """Per girth group (:data:`~arsdk.body.model.GIRTH_GROUPS`), the girth and the flesh offset that would
+    make the body's silhouette match the mask.
+
+    Mask pixels near the body go to the group of their nearest body pixel. A group's new girth is its
+    rendered girth times its mask pixels over its body pixels; its offset moves by the distance between the
+    centroids of its mask and body pixels across the region's axis (at most ``max_offset`` of the person's
+    height; the head does not move). None without a mask or body.
     """
     if person.mask is None or not raster.covered.any():
         return None
@@ -228,14 +259,28 @@ def measure_girth(person: Person, body: Body, raster: Raster, options: BodyIUVOp
     body_group = np.full(covered.shape, -1)
     body_group[covered] = group_of_face[raster.face[covered]]
     mask_group = body_group[iy[near], ix[near]]
+    mask_y, mask_x = np.nonzero(near)
     lo, hi = options.girth_range
     girth = body.girth.astype(np.float64).copy()
+    offset = body.flesh_offset_m.astype(np.float64).copy()
+    limit = options.max_offset * height
     for g in range(len(girth)):
-        drawn = int((body_group == g).sum())
-        if drawn >= 20:
-            top = min(hi, _HEAD_GIRTH_MAX) if GIRTH_GROUPS[g] == "head" else hi  # hair and neck pixels must not balloon the head
-            girth[g] = np.clip(girth[g] * float((mask_group == g).sum()) / drawn, lo, top)
-    return girth.astype(np.float32)
+        by, bx = np.nonzero(body_group == g)
+        if by.size < 20:
+            continue
+        mine = mask_group == g
+        top = min(hi, _HEAD_GIRTH_MAX) if GIRTH_GROUPS[g] == "head" else hi  # hair and neck must not balloon the head
+        girth[g] = np.clip(girth[g] * float(mine.sum()) / by.size, lo, top)
+        axis = _group_axis(body.joints_xy, g)
+        if options.max_offset > 0 and mine.sum() >= 20 and axis is not None:
+            shift = np.array([mask_x[mine].mean() - bx.mean(), mask_y[mine].mean() - by.mean()])
+            shift -= (shift @ axis) * axis  # across the region only: along it the skeleton decides
+            norm = float(np.linalg.norm(shift))
+            if norm > limit:
+                shift *= limit / norm
+            depth = 1.0 / float(raster.inv_depth[by, bx].mean())
+            offset[g, :2] += shift * depth / np.array([body.camera.fx, body.camera.fy])
+    return Fullness(girth.astype(np.float32), offset.astype(np.float32))
 
 
 def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], options: BodyIUVOptions,
@@ -257,23 +302,22 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
             continue
         body, new_state = fitted
         raster = body_raster(person, body, resolution_wh, model)
-        wanted = measure_girth(person, body, raster, options) if options.fit_girth else None
+        wanted = measure_fullness(person, body, raster, options, model) if options.fit_girth else None
         if wanted is not None:
             if not new_state.girth_measured:
                 for _ in range(options.girth_iterations):
-                    if np.abs(wanted - body.girth).max() <= 0.03:
-                        break
-                    refitted = fit_body(person, resolution_wh, options.fit, state, model, girth=wanted)
+                    refitted = fit_body(person, resolution_wh, options.fit, state, model, girth=wanted.girth,
+                                        flesh_offset_m=wanted.flesh_offset_m)  # fmt: skip
                     if refitted is None:
                         break
                     body, new_state = refitted
                     raster = body_raster(person, body, resolution_wh, model)
-                    measured = measure_girth(person, body, raster, options)
-                    wanted = body.girth if measured is None else measured
-                new_state.girth, new_state.girth_measured = body.girth, True
+                    wanted = measure_fullness(person, body, raster, options, model) or wanted
+                new_state.girth, new_state.flesh_offset_m, new_state.girth_measured = body.girth, body.flesh_offset_m, True
             else:
                 k = options.fit.proportion_smoothing
-                new_state.girth = k * new_state.girth + (1 - k) * wanted
+                new_state.girth = k * new_state.girth + (1 - k) * wanted.girth
+                new_state.flesh_offset_m = 0.5 * new_state.flesh_offset_m + 0.5 * wanted.flesh_offset_m
         entries.append((person.box_xyxy, new_state))
         out.append(BodyIUV(body, raster))
     if tracks is not None:

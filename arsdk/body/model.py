@@ -52,6 +52,8 @@ class BodyModel:
             (skinning-weighted): ``vertices + (girth[g] - 1) * radial[g]`` is a slimmer or fuller body with
             the same skeleton.
         face_segment: (F,) int64, the segment that moves each face most.
+        group_weights: (V, G) float32, how much each vertex belongs to each girth group (its skinning
+            weights summed per group).
     """
 
     vertices: np.ndarray
@@ -70,6 +72,7 @@ class BodyModel:
     corner_uv: np.ndarray
     radial: np.ndarray
     face_segment: np.ndarray
+    group_weights: np.ndarray
     name: str = "arsdk-anny-17"
 
     @property
@@ -160,6 +163,14 @@ def _radial(arrays: dict[str, np.ndarray]) -> np.ndarray:
     return radial.astype(np.float32)
 
 
+def _group_weights(weights: np.ndarray) -> np.ndarray:
+    one_hot = np.zeros((weights.shape[1], len(GIRTH_GROUPS)), np.float32)
+    for seg, group in enumerate(SEGMENT_GIRTH_GROUP):
+        if group >= 0:
+            one_hot[seg, group] = 1.0
+    return weights @ one_hot
+
+
 @functools.cache
 def load_body_model() -> BodyModel:
     """The shipped body asset (loaded once per process, ~30 ms).
@@ -191,6 +202,7 @@ def load_body_model() -> BodyModel:
             corner_uv=arrays["corner_uv"].astype(np.float32),
             radial=_radial(arrays),
             face_segment=arrays["weights"].astype(np.float32)[arrays["faces"]].sum(axis=1).argmax(axis=1),
+            group_weights=_group_weights(arrays["weights"].astype(np.float32)),
         )
     except KeyError as exc:
         raise ModelLoadError(f"the body model {path} lacks {exc}; reinstall arsdk") from exc

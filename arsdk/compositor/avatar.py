@@ -1,13 +1,14 @@
 """``avatar``: a 3D body for each person, textured with the person's atlas, rendered with pyrender.
 
-The mesh is built from the world landmarks (metres): tubes for the torso and limbs, a sphere for the
-head, short tubes for hands and feet, with the radii the dense charts use. Each patch carries the same
-chart as the IUV (front and back halves on their DensePose tiles, V along the segment), so the person's
-own atlas (accumulated by the swap effect's appearance bank) textures it, or any DensePose atlas.
+The mesh is the person's fitted body (``person.body``, :mod:`arsdk.body`): the body model posed and shaped
+to the person, in the camera frame. Each face carries its DensePose part and chart, the same as the IUV,
+so the person's own atlas (accumulated by the swap effect's appearance bank) textures it, or any
+DensePose atlas. A person without a fitted body (landmarks too poor to fit) gets a stand-in of tubes along
+the world landmarks (torso, limbs, a sphere for the head) with the capsule charts' layout.
 
 Two renders per frame:
-* over the person: an orthographic camera fitted so that the world landmarks project onto the image
-  landmarks (scale and offset by least squares; MediaPipe's world axes are the camera's axes);
+* over the people: fitted bodies through the fitted camera (one render, nearer bodies hide farther ones);
+  stand-ins through an orthographic camera fitted so that the world landmarks project onto the landmarks;
 * from a free viewpoint (``orbit``, ``side``, ``top``): ``last_view_bgr``, a live 3D model of each
   person that can be put into any scene.
 
@@ -33,7 +34,7 @@ from ..errors import ConfigError
 from ..types import Frame, Person
 from .swap import AppearanceBank
 
-__all__ = ["BodyMesh", "build_body_mesh", "fit_orthographic", "AvatarEffect", "VIEWS"]
+__all__ = ["BodyMesh", "build_body_mesh", "fitted_body_mesh", "fit_orthographic", "AvatarEffect", "VIEWS"]
 
 log = logging.getLogger(__name__)
 VIEWS = ("orbit", "side", "top", "front")
@@ -129,14 +130,37 @@ class _Builder:
         )
 
 
+def fitted_body_mesh(person: Person) -> BodyMesh | None:
+    """The person's fitted body (``person.body``) as a textured mesh in the camera frame, or None.
+
+    Faces do not share vertices (each corner carries its own part and chart), so the mesh has three
+    vertices per face.
+    """
+    if person.body is None:
+        return None
+    from ..body.model import load_body_model
+
+    model = load_body_model()
+    vertices, faces = person.body.mesh()
+    corners = vertices[faces].reshape(-1, 3)
+    part = np.repeat(model.face_part, 3)
+    uv = model.corner_uv.reshape(-1, 2)
+    return BodyMesh(corners.astype(np.float32), np.arange(len(corners), dtype=np.int32).reshape(-1, 3),
+                    _atlas_uv(part, uv[:, 0], uv[:, 1]), part)  # fmt: skip
+
+
 def build_body_mesh(person: Person) -> BodyMesh:
-    """The person's body as a textured mesh, from the world landmarks.
+    """The person's body as a textured mesh: the fitted body when there is one (camera frame, metres),
+    else a stand-in of tubes along the world landmarks (their frame: metres around the hips).
 
     Raises:
-        ConfigError: the person has no world landmarks.
+        ConfigError: the person has neither a fitted body nor world landmarks.
     """
+    fitted = fitted_body_mesh(person)
+    if fitted is not None:
+        return fitted
     if person.world_landmarks is None:
-        raise ConfigError("the avatar needs world landmarks (the default estimator provides them)")
+        raise ConfigError("the avatar needs a fitted body or world landmarks (the default estimator provides both)")
     w = person.world_landmarks.xyz_m.astype(np.float64)
     hip, shoulder = w[[23, 24]].mean(0), w[[11, 12]].mean(0)
     up = shoulder - hip
@@ -243,7 +267,7 @@ class AvatarEffect:
 
             eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT)
 
-    def _scene(self, persons: Sequence[Person], atlases: list[TextureAtlas | None]):  # noqa: ANN202
+    def _scene(self, persons: Sequence[Person], atlases: list[TextureAtlas | None], centred: bool = False):  # noqa: ANN202
         import pyrender
         import trimesh
         from PIL import Image
@@ -251,7 +275,10 @@ class AvatarEffect:
         scene = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.55, 0.55, 0.55])
         for person, atlas in zip(persons, atlases):
             mesh = build_body_mesh(person)
-            gl_vertices = mesh.vertices * np.array([1, -1, -1], np.float32)  # camera axes -> OpenGL axes
+            vertices = mesh.vertices
+            if centred and person.body is not None:  # free view: the fitted body around its hips
+                vertices = vertices - person.body.pivots[0]
+            gl_vertices = vertices * np.array([1, -1, -1], np.float32)  # camera axes -> OpenGL axes
             material = None
             if atlas is not None:
                 rgba = atlas.to_image()[..., [2, 1, 0, 3]]
@@ -264,7 +291,8 @@ class AvatarEffect:
 
     def apply(self, image_bgr: np.ndarray, frame: Frame, persons: Sequence[Person]) -> np.ndarray:
         """Avatars over the people (nearer over farther, by depth); the free view in ``last_view_bgr``."""
-        chosen = [(i, p) for i, p in enumerate(persons) if p.world_landmarks is not None and p.landmarks is not None]
+        chosen = [(i, p) for i, p in enumerate(persons)
+                  if p.body is not None or (p.world_landmarks is not None and p.landmarks is not None)]  # fmt: skip
         if self._failed or not chosen:
             return image_bgr
         if self.atlas is None:
@@ -299,7 +327,18 @@ class AvatarEffect:
         h, w = image_bgr.shape[:2]
         out = image_bgr.copy()
         silhouette = np.zeros((h, w), bool)
+        fitted = [(p, a) for p, a in zip(people, atlases) if p.body is not None]
+        if fitted:  # every fitted body in one render through the fitted camera: real occlusion between people
+            scene = self._scene([p for p, _ in fitted], [a for _, a in fitted])
+            cam = fitted[0][0].body.camera  # type: ignore[union-attr]
+            scene.add(pyrender.IntrinsicsCamera(cam.fx, cam.fy, cam.cx, cam.cy, znear=0.05, zfar=500.0), pose=np.eye(4))
+            colour, depth = self._render(scene, (w, h), pyrender.RenderFlags.RGBA)
+            on = depth > 0
+            out[on] = colour[on][:, [2, 1, 0]]
+            silhouette |= on
         for person, atlas in zip(people, atlases):
+            if person.body is not None:
+                continue
             scale, offset = fit_orthographic(person)
             scene = self._scene([person], [atlas])
             # Pixel (x, y) shows world (x, y) = ((x, y) - offset) / scale; OpenGL's y is up.
@@ -318,7 +357,7 @@ class AvatarEffect:
     def _free_view(self, people: list[Person], atlases: list) -> np.ndarray:
         import pyrender
 
-        scene = self._scene(people, atlases)
+        scene = self._scene(people, atlases, centred=True)
         spacing = np.array([[i * 0.9, 0.0, 0.0] for i in range(len(people))])
         for node, shift in zip(list(scene.mesh_nodes), spacing - spacing.mean(0)):
             node.translation = shift
