@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
+from ..tracking.one_euro import OneEuroFilter
 from ..types import Body, CameraIntrinsics, Person
 from .model import BodyModel, load_body_model
 
@@ -44,6 +45,7 @@ _SCALE_BONES = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24,
 # Limb segments: (segment, parent segment, start landmark, end landmark)
 _LIMBS = ((5, 2, 11, 13), (6, 2, 12, 14), (7, 5, 13, 15), (8, 6, 14, 16),
           (11, 0, 23, 25), (12, 0, 24, 26), (13, 11, 25, 27), (14, 12, 26, 28))  # fmt: skip
+_NOMINAL_FPS = 10.0
 _CORE = (11, 12, 23, 24)
 _FACE = list(range(11))
 """Nose, eyes, ears and mouth: the head's rotation and position are fitted to all of them."""
@@ -59,8 +61,15 @@ class BodyFitOptions:
         min_core_visibility: the mean visibility of shoulders and hips a person needs to be fitted; below
             it the person keeps the capsule charts.
         max_stretch: how far a limb, the torso or the shoulders may be stretched or shrunk (factor).
-        pose_smoothing: weight of the previous frame's landmarks for a person followed from frame to frame
-            (0 = no smoothing).
+        min_cutoff_hz: a followed person's pose (landmarks around the hips, and their depths) goes through a
+            One Euro filter: its cut-off when the pose is still (lower: steadier, more lag on slow moves).
+        beta: how fast the cut-off rises with speed, per person height per second (higher: less lag on fast
+            moves).
+        depth_cutoff_scale: the depths' cut-off relative to the positions' (depths are noisier; they decide
+            which way a person and each limb turns, so which side's parts show).
+        turn_smoothing: weight of the previous frame's turn of each segment about its own bone (a limb's
+            twist, the torso's and head's heading): damps the jitter that moves front/back seams; the bones'
+            directions are not delayed.
         proportion_smoothing: weight of the running proportions against this frame's (they settle over about
             ``1 / (1 - proportion_smoothing)`` frames and are then held).
     """
@@ -69,8 +78,11 @@ class BodyFitOptions:
     focal_px: float | None = None
     min_core_visibility: float = 0.3
     max_stretch: float = 1.35
-    pose_smoothing: float = 0.35
-    proportion_smoothing: float = 0.9
+    min_cutoff_hz: float = 1.0
+    beta: float = 1.0
+    depth_cutoff_scale: float = 0.5
+    turn_smoothing: float = 0.6
+    proportion_smoothing: float = 0.7
 
     def __post_init__(self) -> None:
         if not 10.0 <= self.fov_deg <= 170.0:
@@ -79,7 +91,10 @@ class BodyFitOptions:
             raise ConfigError(f"focal_px must be > 0, got {self.focal_px}")
         if not 1.0 <= self.max_stretch <= 2.0:
             raise ConfigError(f"max_stretch must be in [1, 2], got {self.max_stretch}")
-        for name in ("min_core_visibility", "pose_smoothing", "proportion_smoothing"):
+        if self.min_cutoff_hz <= 0 or self.beta < 0 or self.depth_cutoff_scale <= 0:
+            raise ConfigError("min_cutoff_hz and depth_cutoff_scale must be > 0 and beta >= 0, got "
+                              f"{self.min_cutoff_hz}, {self.depth_cutoff_scale}, {self.beta}")  # fmt: skip
+        for name in ("min_core_visibility", "turn_smoothing", "proportion_smoothing"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
 
@@ -88,9 +103,10 @@ class BodyFitOptions:
 class BodyFitState:
     """What a fit carries from one frame to the next for one person (smoothed inputs, held proportions)."""
 
-    xy: np.ndarray
-    depth: np.ndarray
+    height_px: float
+    filters: tuple[OneEuroFilter, OneEuroFilter]
     stretch: np.ndarray
+    rotations: np.ndarray | None = None
     girth: np.ndarray | None = None
     flesh_offset_m: np.ndarray | None = None
     girth_measured: bool = False
@@ -235,7 +251,7 @@ def lift_landmarks(xy: np.ndarray, depth_m: np.ndarray, world: np.ndarray, rest_
 def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOptions | None = None,
              state: BodyFitState | None = None, model: BodyModel | None = None,
              shape: np.ndarray | None = None, girth: np.ndarray | None = None,
-             flesh_offset_m: np.ndarray | None = None) -> tuple[Body, BodyFitState] | None:  # fmt: skip
+             flesh_offset_m: np.ndarray | None = None, time_s: float | None = None) -> tuple[Body, BodyFitState] | None:  # fmt: skip
     """Fit the body model to one person.
 
     Args:
@@ -247,6 +263,7 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         shape: (S,) phenotype offsets (see :meth:`BodyModel.shaped`), default the average body.
         girth: (G,) fuller or slimmer than the model around the bones; default the state's (held), else 1.
         flesh_offset_m: (G, 3) shift of each region's surface off its bones; default the state's, else 0.
+        time_s: the frame's time in seconds (for the landmark filter); default: frames at 10 per second.
 
     Returns:
         (body, state for the next frame), or None when the landmarks are too poor to fit (too little of
@@ -273,20 +290,29 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
     if person.world_landmarks is None:  # relative depth in the landmarks' pixel scale: needs the scale first
         scale = _px_per_m(xy, np.column_stack([xy, np.zeros(33)]), points_rest, visible)
         depth, world = _relative_depth(person, scale)
-    if state is not None and options.pose_smoothing > 0:
-        k = options.pose_smoothing
-        xy = k * state.xy + (1 - k) * xy
-        depth = k * state.depth + (1 - k) * depth
+    frames = 1 if state is None else state.frames + 1
+    time_s = frames / _NOMINAL_FPS if time_s is None else time_s
+    if state is None:
+        height = max(float(np.ptp(xy[:, 1])), 1.0)
+        filters = (OneEuroFilter(options.min_cutoff_hz, options.beta),
+                   OneEuroFilter(options.min_cutoff_hz * options.depth_cutoff_scale, options.beta))  # fmt: skip
+    else:
+        height, filters = state.height_px, state.filters
+    root = xy[[23, 24]].mean(axis=0)  # the person's motion is real: only the pose around the hips is filtered
+    xy = root + filters[0]((xy - root) / height, time_s) * height
+    depth = filters[1](depth, time_s)
     px_per_m = _px_per_m(xy, world, points_rest, visible)
     if not math.isfinite(px_per_m):
         return None
     lifted = lift_landmarks(xy, depth, world, points_rest, camera, px_per_m)
     rest = _with_midpoints(points_rest.astype(np.float64))
-    linear, stretch = _segment_maps(lifted, rest, model, options)
+    previous = None if state is None else state.rotations
+    keep = options.turn_smoothing
+    linear, stretch, rotations = _segment_maps(lifted, rest, model, options, None, previous, keep)
     if state is not None:
         k = options.proportion_smoothing
         stretch = k * state.stretch + (1 - k) * stretch
-        linear, _ = _segment_maps(lifted, rest, model, options, stretch)
+        linear, _, rotations = _segment_maps(lifted, rest, model, options, stretch, previous, keep)
     pivots = _pivots(linear, lifted, rest, joints_rest.astype(np.float64), model)
     points = model.pose_points(points_rest, model.landmark_segments, joints_rest, linear.astype(np.float32),
                                pivots.astype(np.float32))  # fmt: skip
@@ -307,19 +333,43 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         joints_xy=joints_xy,
         error=error,
     )
-    new_state = BodyFitState(xy=xy, depth=depth, stretch=stretch, girth=np.asarray(girth, np.float32).copy(),
+    new_state = BodyFitState(height_px=height, filters=filters, stretch=stretch, rotations=rotations, girth=np.asarray(girth, np.float32).copy(),
                              flesh_offset_m=np.asarray(flesh_offset_m, np.float32).copy(), girth_measured=state is not None and state.girth_measured,
-                             frames=1 if state is None else state.frames + 1)  # fmt: skip
+                             frames=frames)  # fmt: skip
     return body, new_state
 
 
+def _axis_angle(axis: np.ndarray, angle: float) -> np.ndarray:
+    kx = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + math.sin(angle) * kx + (1 - math.cos(angle)) * kx @ kx
+
+
+def _damp_twist(new: np.ndarray, previous: np.ndarray | None, axis: np.ndarray, keep: float) -> np.ndarray:
+    """``new`` with its turn about its own bone axis since ``previous`` reduced to ``1 - keep``: the bone
+    points where ``new`` says, but the way it faces moves smoothly."""
+    if previous is None or keep <= 0:
+        return new
+    direction = _unit(new @ axis)
+    carried = _swing(previous @ axis, direction) @ previous  # previous, turned onto the new direction
+    turn = new @ carried.T  # a rotation about ``direction``
+    sin = 0.5 * float(direction @ np.array([turn[2, 1] - turn[1, 2], turn[0, 2] - turn[2, 0], turn[1, 0] - turn[0, 1]]))
+    cos = 0.5 * (float(np.trace(turn)) - 1.0)
+    return _axis_angle(direction, (1.0 - keep) * math.atan2(sin, cos)) @ carried
+
+
 def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, options: BodyFitOptions,
-                  stretch: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Per segment the model-to-camera linear map (rotation x stretch along the bone) and the stretches.
+                  stretch: np.ndarray | None = None, previous: np.ndarray | None = None,
+                  keep: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Per segment the model-to-camera linear map (rotation x stretch along the bone), the stretches and the
+    rotations.
 
     Stretch slots: 0..16 along each segment's bone (limbs, hands, feet), 17 shoulder width, 18 hip width, 19 torso
-    height.
+    height. ``previous`` (17, 3, 3): last frame's rotations, whose turn about each bone is kept at ``keep``.
     """
+
+    def damp(seg: int, axis: np.ndarray) -> None:
+        rot[seg] = _damp_twist(rot[seg], None if previous is None else previous[seg], _unit(axis), keep)
+
     lo, hi = 1.0 / options.max_stretch, options.max_stretch
     measured = stretch is None
     if stretch is None:
@@ -327,13 +377,17 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
     up_p, up_r = lifted[_SHOULDER_MID] - lifted[_HIP_MID], rest[_SHOULDER_MID] - rest[_HIP_MID]
     rot = np.zeros((17, 3, 3))
     rot[0] = _frame(lifted[23] - lifted[24], up_p) @ _frame(rest[23] - rest[24], up_r).T
+    damp(0, up_r)
     rot[2] = _frame(lifted[11] - lifted[12], up_p) @ _frame(rest[11] - rest[12], up_r).T
+    damp(2, up_r)
     rot[1] = _midway(rot[0], rot[2])
     rot[4] = _kabsch(rest[_FACE], lifted[_FACE])
+    damp(4, rest[_EAR_MID] - rest[_SHOULDER_MID])
     rot[3] = _midway(rot[2], rot[4])
     for seg, parent, a, b in _LIMBS:
         carried = rot[parent] @ (rest[b] - rest[a])
         rot[seg] = _swing(carried, lifted[b] - lifted[a]) @ rot[parent]
+        damp(seg, rest[b] - rest[a])
         if measured:
             stretch[seg] = np.linalg.norm(lifted[b] - lifted[a]) / max(np.linalg.norm(rest[b] - rest[a]), 1e-6)
     axes: dict[int, np.ndarray] = {}
@@ -342,11 +396,13 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
         rot[seg] = (_frame(knuckles_p - lifted[wrist], lifted[index] - lifted[pinky])
                     @ _frame(knuckles_r - rest[wrist], rest[index] - rest[pinky]).T)  # fmt: skip
         axes[seg] = _unit(knuckles_r - rest[wrist])
+        damp(seg, axes[seg])
         if measured:
             stretch[seg] = np.linalg.norm(knuckles_p - lifted[wrist]) / max(np.linalg.norm(knuckles_r - rest[wrist]), 1e-6)
     for seg, ankle, heel, toe in ((15, 27, 29, 31), (16, 28, 30, 32)):
         rot[seg] = _frame(lifted[toe] - lifted[heel], lifted[ankle] - lifted[heel]) @ _frame(rest[toe] - rest[heel], rest[ankle] - rest[heel]).T
         axes[seg] = _unit(rest[toe] - rest[heel])
+        damp(seg, axes[seg])
         if measured:
             stretch[seg] = np.linalg.norm(lifted[toe] - lifted[heel]) / max(np.linalg.norm(rest[toe] - rest[heel]), 1e-6)
     if measured:
@@ -367,7 +423,7 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
     linear[2] = rot[2] @ (torso + (stretch[17] - 1.0) * np.outer(shoulders, shoulders))
     linear[1] = rot[1] @ torso
     linear[0] = rot[0] @ (torso + (stretch[18] - 1.0) * np.outer(hips, hips))
-    return linear, stretch
+    return linear, stretch, rot
 
 
 _ANCHORS = {5: 11, 6: 12, 7: 13, 8: 14, 9: 15, 10: 16, 11: 23, 12: 24, 13: 25, 14: 26, 15: 27, 16: 28}

@@ -317,7 +317,7 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
             else:
                 k = options.fit.proportion_smoothing
                 new_state.girth = k * new_state.girth + (1 - k) * wanted.girth
-                new_state.flesh_offset_m = 0.5 * new_state.flesh_offset_m + 0.5 * wanted.flesh_offset_m
+                new_state.flesh_offset_m = k * new_state.flesh_offset_m + (1 - k) * wanted.flesh_offset_m
         entries.append((person.box_xyxy, new_state))
         out.append(BodyIUV(body, raster))
     if tracks is not None:

@@ -354,10 +354,19 @@ class MediaPipePoseEstimator:
 _CORE_POINTS = np.array([0, 11, 12, 23, 24])
 
 
+_SAME_BOX_IOU = 0.85
+"""Two detections whose boxes overlap this much are one person (two people cannot share a box unless one
+hides the other entirely), even when their landmarks disagree (a pair walking side by side can pull one
+person's landmarks onto the other)."""
+
+
 def _same_person(a: Person, b: Person, max_distance: float) -> bool:
-    """True when two detections are one person: their head and torso landmarks coincide."""
+    """True when two detections are one person: their head and torso landmarks coincide, or their boxes do."""
+    iou = float(box_iou(a.box_xyxy[None], b.box_xyxy[None])[0, 0])
     if a.landmarks is None or b.landmarks is None:
-        return bool(box_iou(a.box_xyxy[None], b.box_xyxy[None])[0, 0] > 0.7)
+        return iou > 0.7
+    if iou >= _SAME_BOX_IOU:
+        return True
     pa, pb = a.landmarks.xy_px[_CORE_POINTS], b.landmarks.xy_px[_CORE_POINTS]
     torso = max(_torso_length(a), _torso_length(b), 1.0)
     distance = np.linalg.norm(pa - pb, axis=1).mean()
