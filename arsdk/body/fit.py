@@ -126,8 +126,16 @@ def _with_midpoints(points: np.ndarray) -> np.ndarray:
     return np.concatenate([points, mids])
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+
+
+def _norm(v: np.ndarray) -> float:
+    return math.sqrt(float(v @ v))
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
+    n = _norm(v)
     return v / n if n > 1e-9 else np.zeros_like(v)
 
 
@@ -136,8 +144,8 @@ def _frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     e1 = _unit(primary)
     e2 = _unit(secondary - (secondary @ e1) * e1)
     if not e2.any():  # secondary parallel to primary: any perpendicular
-        e2 = _unit(np.cross(e1, [0.0, 0.0, 1.0] if abs(e1[2]) < 0.9 else [1.0, 0.0, 0.0]))
-    return np.column_stack([e1, e2, np.cross(e1, e2)])
+        e2 = _unit(_cross(e1, [0.0, 0.0, 1.0] if abs(e1[2]) < 0.9 else [1.0, 0.0, 0.0]))
+    return np.column_stack([e1, e2, _cross(e1, e2)])
 
 
 def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -145,12 +153,12 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = _unit(a), _unit(b)
     if not a.any() or not b.any():
         return np.eye(3)
-    axis = np.cross(a, b)
-    s, c = float(np.linalg.norm(axis)), float(a @ b)
+    axis = _cross(a, b)
+    s, c = _norm(axis), float(a @ b)
     if s < 1e-9:
         if c > 0:
             return np.eye(3)
-        perp = _unit(np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0]))
+        perp = _unit(_cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0]))
         return 2.0 * np.outer(perp, perp) - np.eye(3)
     k = axis / s
     kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
@@ -197,15 +205,15 @@ def _px_per_m(xy: np.ndarray, world: np.ndarray, rest: np.ndarray, visible: np.n
     the bone loses to its tilt out of the image (from the 3D landmarks) put back."""
     ratios, weights = [], []
     for a, b in _SCALE_BONES:
-        length_m = float(np.linalg.norm(rest[a] - rest[b]))
+        length_m = _norm(rest[a] - rest[b])
         w3 = world[b] - world[a]
-        norm3 = float(np.linalg.norm(w3))
+        norm3 = _norm(w3)
         if length_m < 0.05 or norm3 < 1e-6:
             continue
-        in_plane = float(np.linalg.norm(w3[:2])) / norm3
+        in_plane = _norm(w3[:2]) / norm3
         if in_plane < 0.5:  # strongly foreshortened: unreliable
             continue
-        ratios.append(float(np.linalg.norm(xy[b] - xy[a])) / (length_m * in_plane))
+        ratios.append(_norm(xy[b] - xy[a]) / (length_m * in_plane))
         weights.append(1.0 if visible[a] and visible[b] else 0.3)
     if not ratios:
         torso_px = float(np.linalg.norm(xy[[11, 12]].mean(0) - xy[[23, 24]].mean(0)))
@@ -240,8 +248,8 @@ def lift_landmarks(xy: np.ndarray, depth_m: np.ndarray, world: np.ndarray, rest_
     z = np.zeros(len(pix))
     z[_HIP_MID] = camera.fx / px_per_m
     for parent, child in _TREE:
-        length = float(np.linalg.norm(rest[child] - rest[parent]))
-        measured = float(np.linalg.norm(w3[child] - w3[parent]))
+        length = _norm(rest[child] - rest[parent])
+        measured = _norm(w3[child] - w3[parent])
         dz = (dep[child] - dep[parent]) * length / max(measured, 1e-3)
         z[child] = z[parent] + float(np.clip(dz, -length, length))
     z = np.maximum(z, 0.05)
@@ -307,12 +315,8 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
     lifted = lift_landmarks(xy, depth, world, points_rest, camera, px_per_m)
     rest = _with_midpoints(points_rest.astype(np.float64))
     previous = None if state is None else state.rotations
-    keep = options.turn_smoothing
-    linear, stretch, rotations = _segment_maps(lifted, rest, model, options, None, previous, keep)
-    if state is not None:
-        k = options.proportion_smoothing
-        stretch = k * state.stretch + (1 - k) * stretch
-        linear, _, rotations = _segment_maps(lifted, rest, model, options, stretch, previous, keep)
+    held = None if state is None else (state.stretch, options.proportion_smoothing)
+    linear, stretch, rotations = _segment_maps(lifted, rest, model, options, held, previous, options.turn_smoothing)
     pivots = _pivots(linear, lifted, rest, joints_rest.astype(np.float64), model)
     points = model.pose_points(points_rest, model.landmark_segments, joints_rest, linear.astype(np.float32),
                                pivots.astype(np.float32))  # fmt: skip
@@ -358,22 +362,22 @@ def _damp_twist(new: np.ndarray, previous: np.ndarray | None, axis: np.ndarray, 
 
 
 def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, options: BodyFitOptions,
-                  stretch: np.ndarray | None = None, previous: np.ndarray | None = None,
+                  held: tuple[np.ndarray, float] | None = None, previous: np.ndarray | None = None,
                   keep: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Per segment the model-to-camera linear map (rotation x stretch along the bone), the stretches and the
     rotations.
 
     Stretch slots: 0..16 along each segment's bone (limbs, hands, feet), 17 shoulder width, 18 hip width, 19 torso
-    height. ``previous`` (17, 3, 3): last frame's rotations, whose turn about each bone is kept at ``keep``.
+    height. ``held``: (running stretches, weight): the stretches applied are that weight of the running ones
+    plus the rest of this frame's. ``previous`` (17, 3, 3): last frame's rotations, whose turn about each
+    bone is kept at ``keep``.
     """
 
     def damp(seg: int, axis: np.ndarray) -> None:
         rot[seg] = _damp_twist(rot[seg], None if previous is None else previous[seg], _unit(axis), keep)
 
     lo, hi = 1.0 / options.max_stretch, options.max_stretch
-    measured = stretch is None
-    if stretch is None:
-        stretch = np.ones(20)
+    stretch = np.ones(20)
     up_p, up_r = lifted[_SHOULDER_MID] - lifted[_HIP_MID], rest[_SHOULDER_MID] - rest[_HIP_MID]
     rot = np.zeros((17, 3, 3))
     rot[0] = _frame(lifted[23] - lifted[24], up_p) @ _frame(rest[23] - rest[24], up_r).T
@@ -388,8 +392,7 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
         carried = rot[parent] @ (rest[b] - rest[a])
         rot[seg] = _swing(carried, lifted[b] - lifted[a]) @ rot[parent]
         damp(seg, rest[b] - rest[a])
-        if measured:
-            stretch[seg] = np.linalg.norm(lifted[b] - lifted[a]) / max(np.linalg.norm(rest[b] - rest[a]), 1e-6)
+        stretch[seg] = _norm(lifted[b] - lifted[a]) / max(_norm(rest[b] - rest[a]), 1e-6)
     axes: dict[int, np.ndarray] = {}
     for seg, wrist, pinky, index in ((9, 15, 17, 19), (10, 16, 18, 20)):
         knuckles_p, knuckles_r = lifted[[pinky, index]].mean(0), rest[[pinky, index]].mean(0)
@@ -397,19 +400,18 @@ def _segment_maps(lifted: np.ndarray, rest: np.ndarray, model: BodyModel, option
                     @ _frame(knuckles_r - rest[wrist], rest[index] - rest[pinky]).T)  # fmt: skip
         axes[seg] = _unit(knuckles_r - rest[wrist])
         damp(seg, axes[seg])
-        if measured:
-            stretch[seg] = np.linalg.norm(knuckles_p - lifted[wrist]) / max(np.linalg.norm(knuckles_r - rest[wrist]), 1e-6)
+        stretch[seg] = _norm(knuckles_p - lifted[wrist]) / max(_norm(knuckles_r - rest[wrist]), 1e-6)
     for seg, ankle, heel, toe in ((15, 27, 29, 31), (16, 28, 30, 32)):
         rot[seg] = _frame(lifted[toe] - lifted[heel], lifted[ankle] - lifted[heel]) @ _frame(rest[toe] - rest[heel], rest[ankle] - rest[heel]).T
         axes[seg] = _unit(rest[toe] - rest[heel])
         damp(seg, axes[seg])
-        if measured:
-            stretch[seg] = np.linalg.norm(lifted[toe] - lifted[heel]) / max(np.linalg.norm(rest[toe] - rest[heel]), 1e-6)
-    if measured:
-        stretch[17] = np.linalg.norm(lifted[11] - lifted[12]) / max(np.linalg.norm(rest[11] - rest[12]), 1e-6)
-        stretch[18] = np.linalg.norm(lifted[23] - lifted[24]) / max(np.linalg.norm(rest[23] - rest[24]), 1e-6)
-        stretch[19] = np.linalg.norm(up_p) / max(np.linalg.norm(up_r), 1e-6)
+        stretch[seg] = _norm(lifted[toe] - lifted[heel]) / max(_norm(rest[toe] - rest[heel]), 1e-6)
+    stretch[17] = _norm(lifted[11] - lifted[12]) / max(_norm(rest[11] - rest[12]), 1e-6)
+    stretch[18] = _norm(lifted[23] - lifted[24]) / max(_norm(rest[23] - rest[24]), 1e-6)
+    stretch[19] = _norm(up_p) / max(_norm(up_r), 1e-6)
     stretch = np.clip(stretch, lo, hi)
+    if held is not None:
+        stretch = held[1] * held[0] + (1.0 - held[1]) * stretch
     linear = rot.copy()
     eye = np.eye(3)
     for seg, _, a, b in _LIMBS:

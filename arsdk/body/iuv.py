@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
-from scipy import ndimage
 
 from ..errors import ConfigError
 from ..types import Body, Person, PersonIUV
@@ -43,6 +43,7 @@ class BodyIUVOptions:
             held and slowly updated).
         girth_range: the smallest and largest girth the fit may choose.
         girth_iterations: re-renders on a person's first frame while the girth settles.
+        refit_interval: a followed person's girth and offsets are measured again every this many frames.
         max_offset: how far one fitting step may shift a region's surface off its bones towards the mask,
             as a fraction of the person's height (0: never).
         fill_distance: mask pixels up to this fraction of the person's height from the body take the nearest
@@ -57,10 +58,14 @@ class BodyIUVOptions:
     girth_range: tuple[float, float] = (0.7, 1.6)
     girth_iterations: int = 3
     max_offset: float = 0.04
+    refit_interval: int = 3
 
     def __post_init__(self) -> None:
         if not 0.0 < self.mask_threshold < 1.0:
             raise ConfigError(f"mask_threshold must be in (0, 1), got {self.mask_threshold}")
+        if self.refit_interval < 1 or self.girth_iterations < 0:
+            raise ConfigError(f"refit_interval must be >= 1 and girth_iterations >= 0, got {self.refit_interval}, "
+                              f"{self.girth_iterations}")  # fmt: skip
         for name in ("outside_tolerance", "fill_distance"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
@@ -72,6 +77,20 @@ class BodyIUV:
 
     body: Body
     raster: Raster
+
+
+def _distance_to(region: np.ndarray) -> np.ndarray:
+    """(h, w) float32: each pixel's distance to the nearest pixel of ``region`` (0 inside it)."""
+    return cv2.distanceTransform(np.where(region, 0, 255).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+
+
+def _nearest(region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pixel's distance to the nearest pixel of ``region`` and that pixel's row and column (``region``
+    must not be empty). OpenCV numbers the pixels of ``region`` in row-major order."""
+    distance, labels = cv2.distanceTransformWithLabels(np.where(region, 0, 255).astype(np.uint8), cv2.DIST_L2,
+                                                       cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL)  # fmt: skip
+    ys, xs = np.nonzero(region)
+    return distance, ys[labels - 1], xs[labels - 1]
 
 
 def _window(person: Person, points_xy: np.ndarray, resolution_wh: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -132,7 +151,7 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
             mask &= ~hidden
         if mask.any() and body.any():
             tolerance = max(options.outside_tolerance * height, 1.5)
-            outside = ndimage.distance_transform_edt(~mask) > tolerance
+            outside = _distance_to(mask) > tolerance
             # hands and feet stay: thin and often dark, the segmenter misses them at low resolution
             extremity = np.zeros_like(body)
             extremity[body] = np.isin(model.face_part[raster.face[body]], _EXTREMITY_PARTS)
@@ -144,8 +163,8 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
         extremity = np.zeros_like(body)
         extremity[body] = np.isin(model.face_part[raster.face[body]], _EXTREMITY_PARTS)
         if extremity.any():
-            rim = ndimage.binary_dilation(extremity, np.ones((3, 3), bool), iterations=max(1, round(0.01 * height)))
-            missed |= rim & ~body
+            rim = cv2.dilate(extremity.view(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, round(0.01 * height)))
+            missed |= rim.view(bool) & ~body
             if hidden is not None:
                 missed &= ~hidden
     if not body.any():
@@ -158,7 +177,7 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
     part[ys, xs] = model.face_part[f]
     uv[ys, xs] = np.einsum("nk,nkc->nc", raster.bary[ys, xs], model.corner_uv[f])
     if missed.any():
-        distance, (iy, ix) = ndimage.distance_transform_edt(~body, return_indices=True)
+        distance, iy, ix = _nearest(body)
         fill = missed & (distance <= max(options.fill_distance * height, 2.0))
         fy, fx = np.nonzero(fill)
         part[fy, fx] = part[iy[fy, fx], ix[fy, fx]]
@@ -253,7 +272,7 @@ def measure_fullness(person: Person, body: Body, raster: Raster, options: BodyIU
     covered = raster.covered
     rows = np.flatnonzero(covered.any(axis=1))
     height = float(rows[-1] - rows[0] + 1)
-    distance, (iy, ix) = ndimage.distance_transform_edt(~covered, return_indices=True)
+    distance, iy, ix = _nearest(covered)
     near = mask & (distance <= max(options.fill_distance * height, 2.0))
     group_of_face = SEGMENT_GIRTH_GROUP[model.face_segment]
     body_group = np.full(covered.shape, -1)
@@ -287,9 +306,9 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
               tracks: BodyTracks | None = None) -> list[BodyIUV | None]:  # fmt: skip
     """Fit and rasterize every person of a frame (None where the fit fails).
 
-    A person seen for the first time is rendered twice: at the model's girth, then at the girth its mask
-    asks for. A followed person is rendered once at its held girth, which then moves towards what this
-    frame's mask asks for (``fit.proportion_smoothing``).
+    A person seen for the first time is rendered up to ``1 + girth_iterations`` times while girth and flesh
+    offsets settle to what its mask asks for. A followed person is rendered once with its held values, which
+    every ``refit_interval`` frames move towards what that frame's mask asks for (``fit.proportion_smoothing``).
     """
     model = load_body_model()
     states = tracks.match(persons) if tracks is not None else [None] * len(persons)
@@ -302,7 +321,8 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
             continue
         body, new_state = fitted
         raster = body_raster(person, body, resolution_wh, model)
-        wanted = measure_fullness(person, body, raster, options, model) if options.fit_girth else None
+        due = (new_state.frames - 1) % options.refit_interval == 0 or not new_state.girth_measured
+        wanted = measure_fullness(person, body, raster, options, model) if options.fit_girth and due else None
         if wanted is not None:
             if not new_state.girth_measured:
                 for _ in range(options.girth_iterations):

@@ -2,7 +2,8 @@
 
 For a window of the frame it gives, per pixel, the nearest front-facing triangle and the perspective-
 correct barycentric coordinates of the pixel centre in it. Triangles are enumerated over their bounding
-boxes all at once (no Python loop over faces), the nearest wins by sorting on inverse depth. Measured
+boxes all at once (no Python loop over faces), the nearest wins through a per-pixel maximum of inverse
+depth (``np.maximum.at``). Measured
 faster here than an EGL round trip through pyrender for one person, and exact (no multisampling blends
 the triangle ids at edges).
 """
@@ -69,51 +70,52 @@ def rasterize(vertices: np.ndarray, faces: np.ndarray, camera: CameraIntrinsics,
     # window coordinates with pixel centres at integers
     px = (camera.fx * vertices[:, 0] / safe_z + camera.cx - x0 - 0.5).astype(np.float32)
     py = (camera.fy * vertices[:, 1] / safe_z + camera.cy - y0 - 0.5).astype(np.float32)
-    tri_x, tri_y, tri_z = px[faces], py[faces], z[faces]
-    # signed area (image y down): > 0 for triangles counter-clockwise as seen in 3D from the camera
-    area = (tri_x[:, 1] - tri_x[:, 0]) * (tri_y[:, 2] - tri_y[:, 0]) - (tri_x[:, 2] - tri_x[:, 0]) * (tri_y[:, 1] - tri_y[:, 0])
-    keep = (tri_z.min(axis=1) > 1e-3) & (np.abs(area) > 1e-9)
+    fa, fb, fc = faces[:, 0], faces[:, 1], faces[:, 2]
+    ax_, ay_, bx_, by_, cx_, cy_ = px[fa], py[fa], px[fb], py[fb], px[fc], py[fc]
+    # signed area (image y down): < 0 for triangles counter-clockwise as seen from the camera (front faces)
+    area = (bx_ - ax_) * (cy_ - ay_) - (cx_ - ax_) * (by_ - ay_)
+    za, zb, zc = z[fa], z[fb], z[fc]
+    keep = (np.minimum(np.minimum(za, zb), zc) > 1e-3) & (np.abs(area) > 1e-9)
     if cull_back:
         keep &= area < 0
-    lo_x = np.ceil(tri_x.min(axis=1)).astype(np.int64)
-    hi_x = np.floor(tri_x.max(axis=1)).astype(np.int64)
-    lo_y = np.ceil(tri_y.min(axis=1)).astype(np.int64)
-    hi_y = np.floor(tri_y.max(axis=1)).astype(np.int64)
-    np.maximum(lo_x, 0, out=lo_x)
-    np.maximum(lo_y, 0, out=lo_y)
-    np.minimum(hi_x, w - 1, out=hi_x)
-    np.minimum(hi_y, h - 1, out=hi_y)
-    nx, ny = hi_x - lo_x + 1, hi_y - lo_y + 1
-    keep &= (nx > 0) & (ny > 0)
     ids = np.flatnonzero(keep)
-    if ids.size == 0:
+    ax_, ay_, bx_, by_, cx_, cy_, area = ax_[ids], ay_[ids], bx_[ids], by_[ids], cx_[ids], cy_[ids], area[ids]
+    tri_z = np.column_stack([za[ids], zb[ids], zc[ids]])
+    lo_x = np.maximum(np.ceil(np.minimum(np.minimum(ax_, bx_), cx_)).astype(np.int64), 0)
+    hi_x = np.minimum(np.floor(np.maximum(np.maximum(ax_, bx_), cx_)).astype(np.int64), w - 1)
+    lo_y = np.maximum(np.ceil(np.minimum(np.minimum(ay_, by_), cy_)).astype(np.int64), 0)
+    hi_y = np.minimum(np.floor(np.maximum(np.maximum(ay_, by_), cy_)).astype(np.int64), h - 1)
+    nx, ny = hi_x - lo_x + 1, hi_y - lo_y + 1
+    live = np.flatnonzero((nx > 0) & (ny > 0))  # positions among the kept faces
+    if live.size == 0:
         return Raster((x0, y0, x1, y1), face_img.reshape(h, w), bary_img.reshape(h, w, 3), inv_img.reshape(h, w))
-    counts = (nx[ids] * ny[ids]).astype(np.int64)
+    counts = (nx[live] * ny[live]).astype(np.int64)
     total = int(counts.sum())
-    owner = np.repeat(ids, counts)
+    slot = np.repeat(live, counts)  # index into the kept faces
     start = np.repeat(np.cumsum(counts) - counts, counts)
     local = np.arange(total, dtype=np.int64) - start
-    nx_o = nx[owner]
-    cx = (lo_x[owner] + local % nx_o).astype(np.float32)
-    cy = (lo_y[owner] + local // nx_o).astype(np.float32)
-    ax, ay = tri_x[owner, 0], tri_y[owner, 0]
-    bx, by = tri_x[owner, 1], tri_y[owner, 1]
-    qx, qy = tri_x[owner, 2], tri_y[owner, 2]
-    inv_area = 1.0 / area[owner]
+    nx_o = nx[slot]
+    cx = (lo_x[slot] + local % nx_o).astype(np.float32)
+    cy = (lo_y[slot] + local // nx_o).astype(np.float32)
+    ax, ay = ax_[slot], ay_[slot]
+    bx, by = bx_[slot], by_[slot]
+    qx, qy = cx_[slot], cy_[slot]
+    inv_area = 1.0 / area[slot]
     b1 = ((cx - ax) * (qy - ay) - (qx - ax) * (cy - ay)) * inv_area
     b2 = ((bx - ax) * (cy - ay) - (cx - ax) * (by - ay)) * inv_area
     b0 = 1.0 - b1 - b2
     eps = -1e-5
     inside = (b0 >= eps) & (b1 >= eps) & (b2 >= eps)
-    owner, cx, cy, b0, b1, b2 = owner[inside], cx[inside], cy[inside], b0[inside], b1[inside], b2[inside]
-    iz = 1.0 / tri_z[owner]
+    slot, cx, cy, b0, b1, b2 = slot[inside], cx[inside], cy[inside], b0[inside], b1[inside], b2[inside]
+    owner = ids[slot]
+    iz = 1.0 / tri_z[slot]
     w0, w1, w2 = b0 * iz[:, 0], b1 * iz[:, 1], b2 * iz[:, 2]
     inv_depth = w0 + w1 + w2  # 1/z is linear in screen space
     pixel = cy.astype(np.int64) * w + cx.astype(np.int64)
     key = inv_depth if depth_bias is None else inv_depth / (1.0 + depth_bias[owner] * inv_depth)  # 1 / (z + bias)
-    order = np.argsort(-key, kind="stable")  # near to far: the first sample of a pixel is visible
-    _, first = np.unique(pixel[order], return_index=True)
-    sel = order[first]
+    nearest = np.zeros(h * w, np.float32)
+    np.maximum.at(nearest, pixel, key.astype(np.float32))  # per pixel the nearest sample's key
+    sel = np.flatnonzero(key.astype(np.float32) >= nearest[pixel])  # (exact ties: the last one written stays)
     pixel = pixel[sel]
     face_img[pixel] = owner[sel]
     inv_img[pixel] = inv_depth[sel]
