@@ -66,10 +66,11 @@ def test_avatar_effect_from_the_command_line(tmp_path, sample_clip):
     assert int(cv2.VideoCapture(str(view)).get(cv2.CAP_PROP_FRAME_COUNT)) >= 2
 
 
-def test_avatar_needs_world_landmarks(messi):
+def test_avatar_needs_a_fitted_body_or_world_landmarks(messi):
     _, persons = messi
+    assert build_body_mesh(persons[0].replace(world_landmarks=None)).vertices.shape[0] > 10000  # the fitted body
     with pytest.raises(ConfigError, match="world landmarks"):
-        build_body_mesh(persons[0].replace(world_landmarks=None))
+        build_body_mesh(persons[0].replace(world_landmarks=None, body=None))
 
 
 def test_without_a_working_gl_the_avatar_says_so_once_and_the_image_passes_through(tmp_path):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from arsdk import Frame, Landmarks, MediaPipePoseEstimator, PoseEstimatorOptions, WorldLandmarks
-from arsdk.densepose import FLIP_MAP, PLAUSIBLE_PARTS, DenseChartOptions, dense_iuv
+from arsdk.body.iuv import body_raster
+from arsdk.densepose import FLIP_MAP, PLAUSIBLE_PARTS, DenseChartOptions, DenseIUVStage, DenseOptions
 from arsdk.densepose.atlas import AtlasAccumulator, apply_atlas, extract_atlas
 from arsdk.densepose.frame_iuv import frame_iuv
 from arsdk.types import BoxRaster
@@ -87,8 +88,9 @@ def flip_test_estimator():
 def test_mirroring_the_image_swaps_parts_by_the_flip_map(name, images, flip_test_estimator, image_estimator):
     # With the flip test the landmark model is mirror-consistent, so this measures the dense stage.
     assert _mirror_agreement(flip_test_estimator, images[name]) >= 0.90
-    # Without it BlazePose's own left/right noise moves part boundaries; still most pixels agree.
-    assert _mirror_agreement(image_estimator, images[name]) >= 0.78
+    # Without it BlazePose's own left/right noise moves part boundaries and turns the fitted body (the depth
+    # of each limb decides which of its sides shows); still most pixels agree.
+    assert _mirror_agreement(image_estimator, images[name]) >= 0.70
 
 
 def _mirror_person(person, width):
@@ -100,33 +102,47 @@ def _mirror_person(person, width):
     x0, y0, x1, y1 = person.mask.xyxy
     mask = BoxRaster((width - x1, y0, width - x0, y1), np.ascontiguousarray(person.mask.data[:, ::-1]))
     landmarks = Landmarks(xy, lm.z_px[LR_SWAP].copy(), lm.visibility[LR_SWAP].copy(), lm.presence[LR_SWAP].copy())
-    return person.replace(landmarks=landmarks, world_landmarks=WorldLandmarks(world), mask=mask, iuv=None)
+    return person.replace(landmarks=landmarks, world_landmarks=WorldLandmarks(world), mask=mask, iuv=None, body=None)
 
 
-def test_the_dense_stage_itself_is_mirror_symmetric(people, images):
-    """Given exactly mirrored landmarks and masks, the parts come out exactly mirrored (up to the pixel grid)."""
+@pytest.mark.parametrize(("method", "floor"), [("capsules", 0.97), ("body", 0.90)])
+def test_the_dense_stage_itself_is_mirror_symmetric(people, images, method, floor):
+    """Given exactly mirrored landmarks and masks, the parts come out mirrored (up to the pixel grid; the
+    body's girth is measured from the mask, which for people 50 px tall is a few dozen pixels per limb)."""
+    stage = DenseIUVStage(DenseOptions(method=method))
     for name, persons in people.items():
         wh = _wh(images[name])
         for person in persons:
-            a = frame_iuv([person], wh).iuv[..., 0]
-            b = frame_iuv([person.replace(iuv=dense_iuv(_mirror_person(person, wh[0]), wh))], wh).iuv[:, ::-1, 0]
+            plain = person.replace(iuv=None, body=None)
+            a = frame_iuv(stage.apply((plain,), wh), wh).iuv[..., 0]
+            b = frame_iuv(stage.apply((_mirror_person(plain, wh[0]),), wh), wh).iuv[:, ::-1, 0]
             both = (a > 0) & (b > 0)
-            assert (FLIP_MAP[a[both]] == b[both]).mean() >= 0.97, name
+            assert (FLIP_MAP[a[both]] == b[both]).mean() >= floor, name
 
 
-def test_extract_then_apply_reproduces_each_person_above_28_db(people, images):
+def test_extract_then_apply_reproduces_each_persons_surface_above_26_db(people, images):
+    """Pixels on the fitted body's surface have charts of their own; pixels outside it (loose clothing, hair)
+    take the chart of the nearest surface point, so several share a texel there and come back averaged."""
     for name, persons in people.items():
         image = images[name]
+        wh = _wh(image)
         for person in persons:
             iuv = person.iuv
             atlas = extract_atlas(image, iuv).to_atlas()
             painted = apply_atlas(np.zeros_like(image), [iuv], atlas)
-            ys, xs = np.nonzero(iuv.part_index)
-            ys, xs = ys + iuv.xyxy[1], xs + iuv.xyxy[0]
-            inside = (xs < image.shape[1]) & (ys < image.shape[0])
-            error = painted[ys[inside], xs[inside]].astype(float) - image[ys[inside], xs[inside]].astype(float)
-            psnr = 10 * np.log10(255.0**2 / max(np.mean(error**2), 1e-12))
-            assert psnr >= 28.0, f"{name}: {psnr:.1f} dB"
+            on = np.zeros(image.shape[:2], bool)
+            on[iuv.xyxy[1] : iuv.xyxy[3], iuv.xyxy[0] : iuv.xyxy[2]] = iuv.part_index > 0
+            surface = on.copy()
+            if person.body is not None:
+                raster = body_raster(person, person.body, wh)
+                drawn = np.zeros_like(on)
+                x0, y0, x1, y1 = raster.xyxy
+                drawn[y0:y1, x0:x1] = raster.covered
+                surface &= drawn
+            for pixels, floor in ((surface, 26.0), (on, 22.0)):
+                error = painted[pixels].astype(float) - image[pixels].astype(float)
+                psnr = 10 * np.log10(255.0**2 / max(np.mean(error**2), 1e-12))
+                assert psnr >= floor, f"{name}: {psnr:.1f} dB"
 
 
 def test_front_and_back_follow_the_way_the_person_faces(people):
@@ -136,7 +152,8 @@ def test_front_and_back_follow_the_way_the_person_faces(people):
     # In frame 200 of vtest.avi the man at x ~ 235 walks away from the camera.
     walker = min(people["vtest200"], key=lambda p: abs(p.box_xyxy[[0, 2]].mean() - 235))
     torso = walker.iuv.part_index[np.isin(walker.iuv.part_index, (1, 2))]
-    assert (torso == 1).mean() > 0.9, "a person walking away shows the torso's back"
+    # the body's torso is a surface: the walker turns a little, so a strip of the front shows at one side
+    assert (torso == 1).mean() > 0.85, "a person walking away shows the torso's back"
 
 
 def test_frame_iuv_pastes_nearer_people_over_farther_ones(people, images):

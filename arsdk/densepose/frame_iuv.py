@@ -33,13 +33,15 @@ class FrameIUV:
 def depth_order(persons: tuple[Person, ...] | list[Person]) -> list[int]:
     """Indices of ``persons`` from the farthest to the nearest.
 
-    When every person has a fitted body, by the depth of its hips. Otherwise: people stand on the ground and
+    When every person has a fitted body, by the depth of its hips (ties as below). Otherwise: people stand on the ground and
     the camera looks at them from above or level, so the lower a person's feet (the box's bottom edge) are in
     the image, the nearer the person is; ties go to the taller person.
     """
+    feet = [(float(p.box_xyxy[3]), p.height_px) for p in persons]
     if persons and all(p.body is not None for p in persons):
-        return sorted(range(len(persons)), key=lambda i: -float(persons[i].body.pivots[0, 2]))  # type: ignore[union-attr]
-    return sorted(range(len(persons)), key=lambda i: (float(persons[i].box_xyxy[3]), persons[i].height_px))
+        depth = [round(float(p.body.pivots[0, 2]), 3) for p in persons]  # type: ignore[union-attr]
+        return sorted(range(len(persons)), key=lambda i: (-depth[i],) + feet[i])
+    return sorted(range(len(persons)), key=lambda i: feet[i])
 
 
 def frame_iuv(persons: tuple[Person, ...] | list[Person], resolution_wh: tuple[int, int], use_track_ids: bool = False) -> FrameIUV:
