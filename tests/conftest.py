@@ -72,3 +72,16 @@ def densepose_checkpoint(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, str(ref / "make_ckpt.py"), str(ref / "keys_R_50_FPN_s1x.txt"), str(path)],
                    check=True, capture_output=True, timeout=600)
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", help="also run the tests marked slow (long footage runs)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow") or os.environ.get("ARSDK_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow (each has a fast representative in the default run)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
