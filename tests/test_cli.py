@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
 
 from arsdk.cli import main
@@ -106,6 +107,50 @@ def test_dump_writes_one_json_per_frame(tmp_path, sample_clip, capsys):
     inside = [x0 - 5 <= x <= x1 + 5 and y0 - 5 <= y <= y1 + 5 for x, y, v in person["landmarks"] if v >= 0.5]
     assert sum(inside) >= 0.9 * len(inside)
     assert "JSON written to" in capsys.readouterr().out
+
+
+def _read_obj(path):
+    vertices, faces = [], []
+    for line in path.read_text().splitlines():
+        if line.startswith("v "):
+            vertices.append([float(v) for v in line.split()[1:]])
+        elif line.startswith("f "):
+            faces.append([int(v) for v in line.split()[1:]])
+    return np.array(vertices), np.array(faces)
+
+
+def test_dump_with_meshes_writes_each_fitted_body_as_obj_in_the_camera_frame(tmp_path, messi_bgr):
+    image = tmp_path / "messi.png"
+    cv2.imwrite(str(image), messi_bgr)
+    out = tmp_path / "dump"
+    assert main(["dump", str(image), "--out", str(out), "--meshes", "--fov", "50"]) == 0
+    doc = json.loads((out / "000000.json").read_text())
+    person = doc["persons"][0]
+    assert person["dense"] == "body" and person["mesh_obj"] == "000000_0.obj"
+    body = person["body"]
+    camera = body["camera"]
+    assert camera["cx"] == messi_bgr.shape[1] / 2 and camera["fx"] == pytest.approx(
+        messi_bgr.shape[1] / 2 / np.tan(np.radians(25)))
+    vertices, faces = _read_obj(out / "000000_0.obj")
+    assert vertices.shape == (13718, 3) and faces.shape[1] == 3 and faces.min() == 1 and faces.max() == len(vertices)
+    assert (vertices[:, 2] > 0).all(), "in front of the camera"
+    u = camera["fx"] * vertices[:, 0] / vertices[:, 2] + camera["cx"]
+    v = camera["fy"] * vertices[:, 1] / vertices[:, 2] + camera["cy"]
+    x0, y0, x1, y1 = person["box_xyxy"]
+    on_person = (u > x0 - 10) & (u < x1 + 10) & (v > y0 - 10) & (v < y1 + 10)
+    assert on_person.mean() > 0.95, "fx * x / z + cx lands on the person"
+    joints = np.array(body["joints_xy"])
+    seen = np.array([p[2] >= 0.5 for p in person["landmarks"]])
+    error = np.linalg.norm(joints[seen] - np.array(person["landmarks"])[seen, :2], axis=1)
+    assert np.median(error) < 0.05 * (y1 - y0)
+
+
+def test_dump_with_capsules_says_so_and_has_no_body(tmp_path, messi_bgr):
+    image = tmp_path / "messi.png"
+    cv2.imwrite(str(image), messi_bgr)
+    assert main(["dump", str(image), "--out", str(tmp_path / "d"), "--dense", "capsules", "--meshes"]) == 0
+    person = json.loads((tmp_path / "d" / "000000.json").read_text())["persons"][0]
+    assert person["dense"] == "capsules" and person["body"] is None and "mesh_obj" not in person
 
 
 def test_demo_writes_a_video_and_says_where(tmp_path, capsys):
