@@ -3,7 +3,10 @@
 The table of contents. A frame flows through these stages::
 
     open_source(spec) -> MediaPipePoseEstimator.infer(frame) -> PersonTracker -> compositor -> sinks
-         Frame              tuple[Person] (landmarks, mask, IUV)                    FrameResult
+         Frame              tuple[Person] (landmarks, mask, body, IUV)              FrameResult
+
+Each person's 3D body (``person.body``: the shipped body model fitted to the person, see :mod:`arsdk.body`)
+gives the IUV; ``person.body.mesh()`` is the posed mesh in the camera frame.
 
 Quick start::
 
@@ -43,7 +46,9 @@ from .types import (
     LANDMARK_NAMES,
     NUM_LANDMARKS,
     SKELETON_EDGES,
+    Body,
     BoxRaster,
+    CameraIntrinsics,
     Frame,
     FrameResult,
     Landmarks,
@@ -55,7 +60,8 @@ from .types import (
 __all__ = [
     "__version__",
     # data types
-    "Frame", "Person", "Landmarks", "WorldLandmarks", "BoxRaster", "PersonIUV", "FrameResult",
+    "Frame", "Person", "Landmarks", "WorldLandmarks", "BoxRaster", "PersonIUV", "Body", "CameraIntrinsics",
+    "FrameResult",
     "NUM_LANDMARKS", "LANDMARK_NAMES", "SKELETON_EDGES",
     # stage protocols
     "FrameSource", "PoseEstimator", "Tracker", "Compositor", "Sink",

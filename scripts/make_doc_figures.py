@@ -85,7 +85,66 @@ def main() -> None:
     alpha = extracted[..., 3:] / 255.0
     cv2.imwrite(str(OUT / "atlas_from_messi.jpg"), (extracted[..., :3] * alpha + background * (1 - alpha)).astype(np.uint8))
     effect_figures(args.data, messi, persons)
+    body_figures(messi, persons, vtest, crowd)
     print(f"figures written to {OUT}")
+
+
+def _rest_view(back: bool, size: int = 420) -> "Person":
+    """The body model's rest mesh seen from the front (or back) as a person with IUV."""
+    from arsdk import Person, PersonIUV
+    from arsdk.body import load_body_model, rasterize
+    from arsdk.types import CameraIntrinsics
+
+    model = load_body_model()
+    v = model.vertices.astype(np.float64)
+    sign = -1.0 if back else 1.0
+    camera_frame = np.column_stack([sign * v[:, 0], -v[:, 2], sign * v[:, 1] + 20.0])  # 20 m away: nearly orthographic
+    camera = CameraIntrinsics(size * 20 / 1.8, size * 20 / 1.8, size / 2, size / 2)
+    raster = rasterize(camera_frame.astype(np.float32), model.faces, camera, (0, 0, size, size))
+    part = np.zeros((size, size), np.uint8)
+    uv = np.zeros((size, size, 2), np.float32)
+    on = raster.covered
+    f = raster.face[on]
+    part[on] = model.face_part[f]
+    uv[on] = np.einsum("nk,nkc->nc", raster.bary[on], model.corner_uv[f])
+    box = np.array([0, 0, size, size], np.float32)
+    return Person(box, 1.0, iuv=PersonIUV((0, 0, size, size), part, uv))
+
+
+def body_figures(messi: np.ndarray, persons, vtest: np.ndarray, crowd) -> None:
+    """The body model's parts and charts, front and back; fitted bodies on real people."""
+    from arsdk.body.iuv import body_raster
+
+    white = np.full((420, 420, 3), 255, np.uint8)
+    panels = []
+    for back in (False, True):
+        person = _rest_view(back)
+        for vis in ("segm", "contour"):
+            panels.append(_label(visualize_all(make_visualizers([vis]), white, [person]), f"{'back' if back else 'front'}: {vis}"))
+    cv2.imwrite(str(OUT / "body_charts.jpg"), np.hstack(panels))
+    shown = []
+    for image, people in ((messi, persons), (vtest, crowd)):
+        out = image.copy()
+        wh = (image.shape[1], image.shape[0])
+        for person in people:
+            if person.body is None:
+                continue
+            raster = body_raster(person, person.body, wh)
+            x0, y0, x1, y1 = raster.xyxy
+            mask = person.mask.crop_to(raster.xyxy) >= 0.5
+            view = out[y0:y1, x0:x1]
+            colour = np.zeros_like(view)
+            colour[raster.covered & mask] = (0, 200, 0)
+            colour[raster.covered & ~mask] = (0, 0, 230)
+            colour[mask & ~raster.covered] = (230, 80, 0)
+            paint = raster.covered | mask
+            view[paint] = (0.45 * view[paint] + 0.55 * colour[paint]).astype(np.uint8)
+            for x, y in person.body.joints_xy:
+                cv2.circle(out, (int(x), int(y)), 2, (255, 255, 255), -1)
+        shown.append(out)
+    crop = shown[1][80:400, 40:768]
+    messi_big = cv2.resize(shown[0], (int(shown[0].shape[1] * crop.shape[0] / shown[0].shape[0]), crop.shape[0]))
+    cv2.imwrite(str(OUT / "body_fit.jpg"), np.hstack([messi_big, crop]))
 
 
 def effect_figures(data: Path, messi: np.ndarray, persons) -> None:

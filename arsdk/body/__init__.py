@@ -9,11 +9,11 @@
 
 from .fit import BodyFitOptions, BodyFitState, camera_for, fit_body
 from .iuv import BodyIUVOptions, BodyTracks, body_raster, iuv_from_raster
-from .model import SEGMENT_NAMES, BodyModel, load_body_model
+from .model import GIRTH_GROUPS, SEGMENT_NAMES, BodyModel, load_body_model
 from .raster import Raster, rasterize
 
 __all__ = [
-    "BodyModel", "load_body_model", "SEGMENT_NAMES",
+    "BodyModel", "load_body_model", "SEGMENT_NAMES", "GIRTH_GROUPS",
     "BodyFitOptions", "BodyFitState", "camera_for", "fit_body",
     "Raster", "rasterize",
     "BodyIUVOptions", "BodyTracks", "body_raster", "iuv_from_raster",
