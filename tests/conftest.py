@@ -74,6 +74,25 @@ def densepose_checkpoint(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def scene_images(messi_bgr, basketball_bgr, vtest200_bgr):
+    """The four test scenes: messi5, basketball1, vtest.avi frames 200 and 400."""
+    return {
+        "messi5": messi_bgr,
+        "basketball1": basketball_bgr,
+        "vtest200": vtest200_bgr,
+        "vtest400": read_video_frame(data_file("vtest.avi"), 400),
+    }
+
+
+@pytest.fixture(scope="session")
+def scene_people(image_estimator, scene_images):
+    """The default estimator's people (landmarks, masks, bodies, IUV) in every test scene."""
+    from arsdk import Frame
+
+    return {name: image_estimator.infer(Frame(image, 0, 0.0, name)) for name, image in scene_images.items()}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", help="also run the tests marked slow (long footage runs)")
 

@@ -7,6 +7,11 @@ import numpy as np
 from arsdk import Frame, Landmarks, Person
 
 
+LR_SWAP = [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23, 26, 25, 28,
+           27, 30, 29, 32, 31]  # fmt: skip
+"""BlazePose landmark order with left and right swapped (what mirroring the image does to the labels)."""
+
+
 def make_landmarks(xy: np.ndarray | None = None, visibility: float = 1.0) -> Landmarks:
     xy = np.zeros((33, 2), np.float32) if xy is None else np.asarray(xy, np.float32)
     ones = np.full(33, visibility, np.float32)

@@ -26,5 +26,9 @@ def test_bench_harness_writes_json_and_markdown(tmp_path):
     assert doc["live"]["vs_mediapipe"]["mediapipe_ms"]["mean"] > 0 and doc["live"]["vs_mediapipe"]["ratio"] > 0
     assert {t["name"].split(",")[0] for t in doc["targets"]} >= {"end-to-end fps / estimator-alone fps",
                                                                   "arsdk frame time / mp.solutions.pose frame time"}
+    body = doc["body"]
+    assert body["silhouettes"] and body["median_body_iou"] > 0 and body["flicker"]["body"]["links"] > 0
+    assert body["cost"][0]["body_followed_ms"] > 0 and body["startup"]["body"]["peak_rss_mb"] > 0
+    assert "## Fitted body vs. capsule charts" in report
     assert "## Targets" in report and "Stage breakdown" in report
     assert len(list(tmp_path.glob("*-stages.png"))) == 1 and len(list(tmp_path.glob("*-fps.png"))) == 1

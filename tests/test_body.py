@@ -12,27 +12,8 @@ from arsdk.body import BodyFitOptions, BodyIUVOptions, load_body_model, rasteriz
 from arsdk.body.iuv import fit_frame
 from arsdk.densepose import FLIP_MAP, NUM_PARTS, DenseIUVStage, DenseOptions
 from arsdk.types import CameraIntrinsics
-from tests.conftest import data_file, read_video_frame
-
-LR_SWAP = [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23, 26, 25, 28,
-           27, 30, 29, 32, 31]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def scenes(messi_bgr, basketball_bgr, vtest200_bgr):
-    return {
-        "messi5": messi_bgr,
-        "basketball1": basketball_bgr,
-        "vtest200": vtest200_bgr,
-        "vtest400": read_video_frame(data_file("vtest.avi"), 400),
-    }
-
-
-@pytest.fixture(scope="module")
-def found(image_estimator, scenes):
-    """People with landmarks and masks (the default estimator's, whose dense stage fits bodies)."""
-    return {name: image_estimator.infer(Frame(image, 0, 0.0, name)) for name, image in scenes.items()}
-
+from tests.conftest import data_file
+from tests.helpers import LR_SWAP
 
 def _wh(image):
     return image.shape[1], image.shape[0]
@@ -88,10 +69,10 @@ def test_the_nearer_of_two_overlapping_squares_is_what_the_camera_sees():
 
 
 @pytest.fixture(scope="module")
-def silhouettes(found, scenes):
+def silhouettes(scene_people, scene_images):
     rows = []
-    for name, persons in found.items():
-        wh = _wh(scenes[name])
+    for name, persons in scene_people.items():
+        wh = _wh(scene_images[name])
         for person in persons:
             fitted = fit_frame((person.replace(iuv=None, body=None),), wh, BodyIUVOptions())[0]
             assert fitted is not None, name
@@ -117,10 +98,10 @@ def test_the_models_joints_reproject_onto_the_landmarks(silhouettes):
     assert max(r[3] for r in silhouettes) <= 0.15
 
 
-def test_people_get_a_body_and_the_dump_says_which_dense_method_each_got(found):
+def test_people_get_a_body_and_the_dump_says_which_dense_method_each_got(scene_people):
     from arsdk.dump import person_to_dict
 
-    for persons in found.values():
+    for persons in scene_people.values():
         for k, person in enumerate(persons):
             assert person.body is not None
             doc = person_to_dict(person, k)
@@ -131,8 +112,8 @@ def test_people_get_a_body_and_the_dump_says_which_dense_method_each_got(found):
             json.dumps(doc)
 
 
-def test_the_fitted_mesh_projects_onto_the_person(found):
-    person = found["messi5"][0]
+def test_the_fitted_mesh_projects_onto_the_person(scene_people):
+    person = scene_people["messi5"][0]
     vertices, faces = person.body.mesh()
     assert vertices.shape == (13718, 3) and (vertices[:, 2] > 0).all()
     xy = person.body.camera.project(vertices)
@@ -191,10 +172,10 @@ def _degenerate(person):
 
 
 @pytest.mark.parametrize("variant", ["invisible", "cut at the waist", "mirrored", "upside down", "degenerate"])
-def test_a_pose_the_fit_cannot_explain_gives_a_well_formed_result(found, scenes, variant):
-    image = scenes["messi5"]
+def test_a_pose_the_fit_cannot_explain_gives_a_well_formed_result(scene_people, scene_images, variant):
+    image = scene_images["messi5"]
     wh = _wh(image)
-    person = found["messi5"][0]
+    person = scene_people["messi5"][0]
     changed = {
         "invisible": lambda: _invisible(person),
         "cut at the waist": lambda: _cut_at_the_waist(person),
@@ -229,9 +210,9 @@ def test_fit_options_are_range_checked():
         BodyIUVOptions(refit_interval=0)
 
 
-def test_a_person_without_a_mask_gets_the_bodys_own_silhouette(found, scenes):
-    wh = _wh(scenes["basketball1"])
-    person = found["basketball1"][0].replace(mask=None, iuv=None, body=None)
+def test_a_person_without_a_mask_gets_the_bodys_own_silhouette(scene_people, scene_images):
+    wh = _wh(scene_images["basketball1"])
+    person = scene_people["basketball1"][0].replace(mask=None, iuv=None, body=None)
     (out,) = DenseIUVStage().apply((person,), wh)
     assert out.body is not None and (out.iuv.part_index > 0).sum() > 5000
 

@@ -9,27 +9,16 @@ from arsdk.densepose import FLIP_MAP, PLAUSIBLE_PARTS, DenseChartOptions, DenseI
 from arsdk.densepose.atlas import AtlasAccumulator, apply_atlas, extract_atlas
 from arsdk.densepose.frame_iuv import frame_iuv
 from arsdk.types import BoxRaster
-from tests.conftest import data_file, read_video_frame
+from tests.helpers import LR_SWAP
 
-# BlazePose landmark order with left and right swapped (what mirroring the image does to the labels).
-LR_SWAP = [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23, 26, 25, 28,
-           27, 30, 29, 32, 31]  # fmt: skip
+@pytest.fixture(scope="module")
+def images(scene_images):
+    return scene_images
 
 
 @pytest.fixture(scope="module")
-def images(messi_bgr, basketball_bgr, vtest200_bgr):
-    return {
-        "messi5": messi_bgr,
-        "basketball1": basketball_bgr,
-        "vtest200": vtest200_bgr,
-        "vtest400": read_video_frame(data_file("vtest.avi"), 400),
-    }
-
-
-@pytest.fixture(scope="module")
-def people(image_estimator, images):
-    """The default estimator's people (with IUV) for every test image."""
-    return {name: image_estimator.infer(Frame(image, 0, 0.0, name)) for name, image in images.items()}
+def people(scene_people):
+    return scene_people
 
 
 def _wh(image):

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .dense_iuv import default_images as dense_iuv_images
+from .dense_iuv import people_with_rois
 from .timing import median_ms
 
 from arsdk import Frame, MediaPipePoseEstimator, PersonTracker, PoseEstimatorOptions, RunMode
@@ -33,10 +35,14 @@ from arsdk.compositor.avatar import build_body_mesh, fit_orthographic
 from arsdk.densepose import DenseOptions, dense_iuv
 from arsdk.estimators.blazepose import BlazePoseLandmarkModel
 from arsdk.estimators.models import find_model_files
-from arsdk.estimators.roi import roi_from_landmarks
 from arsdk.types import CameraIntrinsics, Person
 
-__all__ = ["capsule_silhouette", "silhouettes", "part_flicker", "cost", "startup", "run", "markdown"]
+__all__ = ["capsule_silhouette", "default_images", "silhouettes", "part_flicker", "cost", "startup", "run", "markdown"]
+
+
+def default_images(data: Path) -> dict[str, np.ndarray]:
+    """messi5, basketball1 and vtest.avi frames 200 and 400 (those that are there)."""
+    return dense_iuv_images(data, video_frames=(200, 400))
 
 
 def capsule_silhouette(person: Person, resolution_wh: tuple[int, int]) -> np.ndarray | None:
@@ -153,29 +159,24 @@ def cost(images: dict[str, np.ndarray], repeats: int = 5) -> list[dict]:
     landmarker = BlazePoseLandmarkModel(find_model_files().landmarks)
     options = BodyIUVOptions()
     rows = []
-    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False)) as estimator:
-        for name, image in images.items():
-            wh = (image.shape[1], image.shape[0])
-            for person in estimator.infer(Frame(image, 0, 0.0, name)):
-                roi = roi_from_landmarks(person.landmarks.xy_px, person.landmarks.visible(0.5))
-                if roi is None:
-                    continue
-                tracks = BodyTracks()
-                fit_frame((person,), wh, options, tracks)  # the state a followed person has
-                followed = tracks._previous  # noqa: SLF001 - restored before each timed call
+    for name, image, person, roi in people_with_rois(images):
+        wh = (image.shape[1], image.shape[0])
+        tracks = BodyTracks()
+        fit_frame((person,), wh, options, tracks)  # the state a followed person has
+        followed = tracks._previous  # noqa: SLF001 - restored before each timed call
 
-                def warm() -> None:
-                    tracks.update(list(followed))
-                    fit_frame((person,), wh, options, tracks)
+        def warm() -> None:
+            tracks.update(list(followed))
+            fit_frame((person,), wh, options, tracks)
 
-                rows.append({
-                    "image": name,
-                    "person_height_px": round(person.height_px, 1),
-                    "landmarks_ms": round(median_ms(lambda: landmarker.infer(image, roi), repeats), 3),
-                    "capsules_ms": round(median_ms(lambda: dense_iuv(person, wh), repeats), 3),
-                    "body_first_frame_ms": round(median_ms(lambda: fit_frame((person,), wh, options), repeats), 3),
-                    "body_followed_ms": round(median_ms(warm, repeats), 3),
-                })  # fmt: skip
+        rows.append({
+            "image": name,
+            "person_height_px": round(person.height_px, 1),
+            "landmarks_ms": round(median_ms(lambda: landmarker.infer(image, roi), repeats), 3),
+            "capsules_ms": round(median_ms(lambda: dense_iuv(person, wh), repeats), 3),
+            "body_first_frame_ms": round(median_ms(lambda: fit_frame((person,), wh, options), repeats), 3),
+            "body_followed_ms": round(median_ms(warm, repeats), 3),
+        })  # fmt: skip
     return rows
 
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cluster, dense_iuv, densepose_rcnn, effects, live, tracker, transport
+from . import body, cluster, dense_iuv, densepose_rcnn, effects, live, tracker, transport
 from ..cluster import ray_available
 from .clips import SHIPPED_CROWD, default_clips, write_clip
 from .memory import process_peak_mb
@@ -55,6 +55,11 @@ def run_all(data: Path, out: Path, quick: bool = False, progress=print) -> dict:
     if images:
         progress("dense IUV")
         results["dense_iuv"] = dense_iuv.run(images, repeats=2 if quick else 7)
+    body_images = body.default_images(data)
+    if body_images:
+        progress("fitted body beside the capsule charts")
+        crowd = data / "vtest.avi" if (data / "vtest.avi").is_file() else SHIPPED_CROWD
+        results["body"] = body.run(dict(list(body_images.items())[:1]) if quick else body_images, crowd, quick)
     progress("tracker beside ByteTrack")
     results["tracker"] = tracker.run(frames=10 if quick else 100)
     import cv2
@@ -103,7 +108,7 @@ def write_report(results: dict, out: Path) -> tuple[Path, Path]:
         report += [f"Absolute end-to-end speed on this machine (640x480): {'; '.join(absolute)}.", ""]
     if clips:
         report.append(live_markdown(results["live"], plots))
-    for key, module in (("dense_iuv", dense_iuv), ("tracker", tracker), ("effects", effects),
+    for key, module in (("body", body), ("dense_iuv", dense_iuv), ("tracker", tracker), ("effects", effects),
                         ("transport", transport), ("densepose_rcnn", densepose_rcnn)):  # fmt: skip
         if key in results:
             report.append(module.markdown(results[key]))
