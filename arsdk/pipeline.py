@@ -144,7 +144,7 @@ class Pipeline:
     def _finish(self, frame, persons, timings: dict[str, float], dense=None) -> FrameResult:  # noqa: ANN001
         if dense is not None:
             start = time.perf_counter()
-            persons = dense.apply(tuple(persons), frame.resolution_wh)
+            persons = dense.apply(tuple(persons), frame.resolution_wh, frame.timestamp_ms)
             timings["estimator.dense_iuv"] = (time.perf_counter() - start) * 1000.0
         if self.tracker is not None:
             start = time.perf_counter()

@@ -105,6 +105,8 @@ class BodyFitState:
 
     height_px: float
     filters: tuple[OneEuroFilter, OneEuroFilter]
+    xy: np.ndarray
+    depth: np.ndarray
     stretch: np.ndarray
     rotations: np.ndarray | None = None
     girth: np.ndarray | None = None
@@ -259,7 +261,8 @@ def lift_landmarks(xy: np.ndarray, depth_m: np.ndarray, world: np.ndarray, rest_
 def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOptions | None = None,
              state: BodyFitState | None = None, model: BodyModel | None = None,
              shape: np.ndarray | None = None, girth: np.ndarray | None = None,
-             flesh_offset_m: np.ndarray | None = None, time_s: float | None = None) -> tuple[Body, BodyFitState] | None:  # fmt: skip
+             flesh_offset_m: np.ndarray | None = None, time_s: float | None = None,
+             filtered: BodyFitState | None = None) -> tuple[Body, BodyFitState] | None:  # fmt: skip
     """Fit the body model to one person.
 
     Args:
@@ -272,6 +275,8 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         girth: (G,) fuller or slimmer than the model around the bones; default the state's (held), else 1.
         flesh_offset_m: (G, 3) shift of each region's surface off its bones; default the state's, else 0.
         time_s: the frame's time in seconds (for the landmark filter); default: frames at 10 per second.
+        filtered: this frame's state from an earlier fit of the same person (a refit with another girth):
+            its filtered landmarks are used as they are.
 
     Returns:
         (body, state for the next frame), or None when the landmarks are too poor to fit (too little of
@@ -300,15 +305,18 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         depth, world = _relative_depth(person, scale)
     frames = 1 if state is None else state.frames + 1
     time_s = frames / _NOMINAL_FPS if time_s is None else time_s
-    if state is None:
-        height = max(float(np.ptp(xy[:, 1])), 1.0)
-        filters = (OneEuroFilter(options.min_cutoff_hz, options.beta),
-                   OneEuroFilter(options.min_cutoff_hz * options.depth_cutoff_scale, options.beta))  # fmt: skip
+    if filtered is not None:
+        height, filters, xy, depth = filtered.height_px, filtered.filters, filtered.xy, filtered.depth
     else:
-        height, filters = state.height_px, state.filters
-    root = xy[[23, 24]].mean(axis=0)  # the person's motion is real: only the pose around the hips is filtered
-    xy = root + filters[0]((xy - root) / height, time_s) * height
-    depth = filters[1](depth, time_s)
+        if state is None:
+            height = max(float(np.ptp(xy[:, 1])), 1.0)
+            filters = (OneEuroFilter(options.min_cutoff_hz, options.beta),
+                       OneEuroFilter(options.min_cutoff_hz * options.depth_cutoff_scale, options.beta))  # fmt: skip
+        else:
+            height, filters = state.height_px, state.filters
+        root = xy[[23, 24]].mean(axis=0)  # the person's motion is real: only the pose around the hips is filtered
+        xy = root + filters[0]((xy - root) / height, time_s) * height
+        depth = filters[1](depth, time_s)
     px_per_m = _px_per_m(xy, world, points_rest, visible)
     if not math.isfinite(px_per_m):
         return None
@@ -337,7 +345,7 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         joints_xy=joints_xy,
         error=error,
     )
-    new_state = BodyFitState(height_px=height, filters=filters, stretch=stretch, rotations=rotations, girth=np.asarray(girth, np.float32).copy(),
+    new_state = BodyFitState(height_px=height, filters=filters, xy=xy, depth=depth, stretch=stretch, rotations=rotations, girth=np.asarray(girth, np.float32).copy(),
                              flesh_offset_m=np.asarray(flesh_offset_m, np.float32).copy(), girth_measured=state is not None and state.girth_measured,
                              frames=frames)  # fmt: skip
     return body, new_state

@@ -303,7 +303,7 @@ def measure_fullness(person: Person, body: Body, raster: Raster, options: BodyIU
 
 
 def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], options: BodyIUVOptions,
-              tracks: BodyTracks | None = None) -> list[BodyIUV | None]:  # fmt: skip
+              tracks: BodyTracks | None = None, timestamp_ms: float | None = None) -> list[BodyIUV | None]:  # fmt: skip
     """Fit and rasterize every person of a frame (None where the fit fails).
 
     A person seen for the first time is rendered up to ``1 + girth_iterations`` times while girth and flesh
@@ -315,7 +315,8 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
     out: list[BodyIUV | None] = []
     entries = []
     for person, state in zip(persons, states):
-        fitted = fit_body(person, resolution_wh, options.fit, state, model)
+        time_s = None if timestamp_ms is None else timestamp_ms / 1000.0
+        fitted = fit_body(person, resolution_wh, options.fit, state, model, time_s=time_s)
         if fitted is None:
             out.append(None)
             continue
@@ -327,7 +328,7 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
             if not new_state.girth_measured:
                 for _ in range(options.girth_iterations):
                     refitted = fit_body(person, resolution_wh, options.fit, state, model, girth=wanted.girth,
-                                        flesh_offset_m=wanted.flesh_offset_m)  # fmt: skip
+                                        flesh_offset_m=wanted.flesh_offset_m, time_s=time_s, filtered=new_state)  # fmt: skip
                     if refitted is None:
                         break
                     body, new_state = refitted

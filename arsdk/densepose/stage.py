@@ -56,11 +56,18 @@ class DenseIUVStage:
         self.options = options or DenseOptions()
         self._tracks = BodyTracks() if temporal else None
 
-    def apply(self, persons: tuple[Person, ...], resolution_wh: tuple[int, int]) -> tuple[Person, ...]:
-        """Each person with its IUV (persons without landmarks or mask come back unchanged)."""
+    def apply(self, persons: tuple[Person, ...], resolution_wh: tuple[int, int],
+              timestamp_ms: float | None = None) -> tuple[Person, ...]:  # fmt: skip
+        """Each person with its IUV (persons without landmarks or mask come back unchanged).
+
+        Args:
+            persons: the people of one frame.
+            resolution_wh: the frame's size.
+            timestamp_ms: the frame's time (smoothing over time); default: 10 frames per second.
+        """
         if self.options.method == "capsules":
             return tuple(self._capsules(p, resolution_wh) for p in persons)
-        fits = fit_frame(persons, resolution_wh, self.options.body, self._tracks)
+        fits = fit_frame(persons, resolution_wh, self.options.body, self._tracks, timestamp_ms)
         hidden = hidden_masks(fits)
         out = []
         for person, fitted, covered in zip(persons, fits, hidden):

@@ -246,7 +246,7 @@ class MediaPipePoseEstimator:
         result = tuple(p.replace(attributes={k: v for k, v in p.attributes.items() if not k.startswith("_")}) for p in persons)
         if self._dense is not None:
             start = time.perf_counter()
-            result = self._dense.apply(result, wh)
+            result = self._dense.apply(result, wh, frame.timestamp_ms)
             self.clock.add("dense_iuv", start)
         return result
 
