@@ -106,6 +106,9 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--loop", action="store_true", help="start files again at the end")
     p.add_argument("--timeout-ms", type=int, default=5000, help="open/read timeout of streams (default 5000)")
+    p.add_argument("--sequence", action="store_true",
+                   help="a folder of images is the consecutive frames of one video (people followed and tracked "
+                        "from frame to frame; dump --track implies it)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("source", help="camera index, URL, file or folder")
     dump.add_argument("--out", type=Path, required=True, help="folder for <frame index>.json files")
     dump.add_argument("--track", action="store_true", help="track people: write track_id and live statistics")
+    dump.add_argument("--mot", type=Path, metavar="FILE",
+                      help="also write MOTChallenge rows (frame, id, box, score) of the tracked people to FILE "
+                           "(implies --track)")
     dump.add_argument("--meshes", action="store_true",
                       help="also write each fitted body as <frame>_<person>.obj (camera frame, metres)")
     _add_source_options(dump)
@@ -252,13 +258,17 @@ def _tracker(args: argparse.Namespace, source):  # noqa: ANN001, ANN202
     from .tracking import PersonTracker
 
     wanted = getattr(args, "track", True) and not getattr(args, "no_track", False)
-    return PersonTracker() if wanted and _is_video(source) else None
+    return PersonTracker() if wanted and _is_video(source, args) else None
 
 
-def _is_video(source) -> bool:  # noqa: ANN001
-    from .sources import LiveSource, VideoFileSource
+def _is_video(source, args: argparse.Namespace | None = None) -> bool:  # noqa: ANN001
+    """Frames in order: videos, streams, and folders given as a sequence (``--sequence``, or ``dump --track``)."""
+    from .sources import FolderSource, LiveSource, VideoFileSource
 
-    return isinstance(source, (VideoFileSource, LiveSource))
+    if isinstance(source, (VideoFileSource, LiveSource)):
+        return True
+    sequence = args is not None and (getattr(args, "sequence", False) or getattr(args, "track", None) is True)
+    return isinstance(source, FolderSource) and sequence
 
 
 def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_label: str, compositor=None) -> int:  # noqa: ANN001
@@ -283,7 +293,7 @@ def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_lab
         if args.max_frames is not None and total is not None:
             total = min(total, args.max_frames)
         try:
-            with _estimator(args, _is_video(source)) as estimator:
+            with _estimator(args, _is_video(source, args)) as estimator:
                 if compositor is None and getattr(args, "effect", None):
                     from .compositor import Compositor, parse_effect
 
@@ -360,10 +370,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_dump(args: argparse.Namespace) -> int:
     """``arsdk dump``."""
-    from .dump import DumpSink
+    from .dump import DumpSink, MotSink
 
-    code = _execute(args.source, args, lambda src: [DumpSink(args.out, meshes=args.meshes)], "arsdk dump")
+    if args.mot is not None:
+        args.track = True
+
+    def sinks(src):  # noqa: ANN001, ANN202
+        out = [DumpSink(args.out, meshes=args.meshes)]
+        if args.mot is not None:
+            out.append(MotSink(args.mot))
+        return out
+
+    code = _execute(args.source, args, sinks, "arsdk dump")
     print(f"JSON written to {args.out.resolve()}")
+    if args.mot is not None:
+        print(f"MOTChallenge rows written to {args.mot.resolve()}")
     return code
 
 

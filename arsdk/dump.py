@@ -14,7 +14,7 @@ import numpy as np
 
 from .types import FrameResult, Person
 
-__all__ = ["SCHEMA", "frame_to_dict", "person_to_dict", "obj_text", "DumpSink"]
+__all__ = ["SCHEMA", "frame_to_dict", "person_to_dict", "obj_text", "DumpSink", "MotSink"]
 
 SCHEMA = "arsdk.frame/1"
 
@@ -131,6 +131,46 @@ class DumpSink:
         """Nothing to release."""
 
     def __enter__(self) -> DumpSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class MotSink:
+    """Writes the tracked people as MOTChallenge rows, one per person and frame, for py-motmetrics or
+    TrackEval: ``frame, id, bb_left, bb_top, bb_width, bb_height, conf, -1, -1, -1`` with 1-based frame
+    numbers (the source's frame index + 1) and boxes in pixels. People without a track id (no tracker, or a
+    track not yet confirmed) are left out. The file is complete after ``close()``. A context manager.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(self.path.name + ".tmp")
+        self._file = self._tmp.open("w")
+        self.rows_written = 0
+
+    def write(self, result: FrameResult) -> None:
+        """Append this frame's tracked people."""
+        if self._file is None:
+            raise ValueError(f"MotSink for {self.path} is closed")
+        for person in result.persons:
+            if person.track_id is None:
+                continue
+            x0, y0, x1, y1 = (float(v) for v in person.box_xyxy)
+            self._file.write(f"{result.frame.index + 1},{person.track_id},{x0:.2f},{y0:.2f},{x1 - x0:.2f},"
+                             f"{y1 - y0:.2f},{person.score:.4f},-1,-1,-1\n")  # fmt: skip
+            self.rows_written += 1
+
+    def close(self) -> None:
+        """Finish the file (it appears under its name only now); safe to call twice."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._tmp.replace(self.path)
+
+    def __enter__(self) -> MotSink:
         return self
 
     def __exit__(self, *exc: object) -> None:

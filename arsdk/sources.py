@@ -228,15 +228,22 @@ class ImageSource(_ImageListSource):
         super().__init__(str(path), [path], options)
 
 
+def _natural_key(path: Path) -> list:
+    """Name order with numbers compared as numbers (``2.jpg`` before ``10.jpg``)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
 class FolderSource(_ImageListSource):
-    """The images of a folder, in name order.
+    """The images of a folder, in name order (numbers in names compared as numbers: ``2.jpg`` before
+    ``10.jpg``).
 
     Raises:
         SourceError: the folder holds no image files.
     """
 
     def __init__(self, path: Path, options: SourceOptions) -> None:
-        paths = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        paths = sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS),
+                       key=_natural_key)  # fmt: skip
         if not paths:
             exts = ", ".join(sorted(IMAGE_EXTENSIONS))
             raise SourceError(f"{path}: folder holds no images ({exts}); point --source at images or a video")

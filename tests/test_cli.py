@@ -211,3 +211,57 @@ def test_bench_command_checks_its_data_folder(tmp_path, capsys):
 
     assert main(["bench", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def vtest_head(tmp_path_factory):
+    """The first 30 frames of vtest.avi as a folder of numbered images (1.png .. 30.png: name order must be
+    numeric)."""
+    from tests.conftest import data_file
+
+    folder = tmp_path_factory.mktemp("vtest_frames")
+    capture = cv2.VideoCapture(str(data_file("vtest.avi")))
+    frames = []
+    for index in range(30):
+        ok, image = capture.read()
+        assert ok
+        frames.append(image)
+        cv2.imwrite(str(folder / f"{index + 1}.png"), image)
+    capture.release()
+    return folder, frames
+
+
+def test_dump_mot_rows_of_a_folder_of_frames_read_back_by_motmetrics(tmp_path, vtest_head):
+    import motmetrics as mm
+
+    folder, _ = vtest_head
+    mot = tmp_path / "arsdk.txt"
+    assert main(["dump", str(folder), "--out", str(tmp_path / "json"), "--mot", str(mot), "--no-iuv"]) == 0
+    rows = mot.read_text().splitlines()
+    assert rows and all(len(r.split(",")) == 10 for r in rows)
+    ours = mm.io.loadtxt(str(mot), fmt="mot15-2D")
+    frames = ours.index.get_level_values("FrameId")
+    assert frames.min() >= 1 and frames.max() <= 30
+    ids = ours.index.get_level_values("Id")
+    assert len(set(ids)) >= 5, "the people of the sequence are tracked, not one id per image"
+    # the folder is treated as video: a person's id holds across the frames
+    per_id = ours.groupby(level="Id").size()
+    assert per_id.max() >= 20
+    doc = json.loads((tmp_path / "json" / "000029.json").read_text())
+    assert any(p["track_id"] is not None for p in doc["persons"])
+    # scored against itself the metrics are perfect (the file is well-formed for py-motmetrics)
+    acc = mm.utils.compare_to_groundtruth(ours, ours, "iou", distth=0.5)
+    summary = mm.metrics.create().compute(acc, metrics=["mota", "idf1"], name="self")
+    assert summary.loc["self", "mota"] == pytest.approx(1.0) and summary.loc["self", "idf1"] == pytest.approx(1.0)
+
+
+def test_run_on_a_folder_treats_it_as_a_sequence_only_when_asked(tmp_path, vtest_head):
+    folder, _ = vtest_head
+    from arsdk.cli import _is_video, build_parser
+    from arsdk.sources import open_source
+
+    with open_source(str(folder)) as source:
+        assert [p.name for p in source.paths[:3]] == ["1.png", "2.png", "3.png"]
+        assert not _is_video(source, build_parser().parse_args(["run", "--source", str(folder)]))
+        assert _is_video(source, build_parser().parse_args(["run", "--source", str(folder), "--sequence"]))
+        assert _is_video(source, build_parser().parse_args(["dump", str(folder), "--out", "x", "--track"]))

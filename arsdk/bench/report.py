@@ -48,12 +48,12 @@ def targets_of(results: dict) -> list[Target]:
                           f"{versus['arsdk_ms']['mean']:.1f} vs {versus['mediapipe_ms']['mean']:.1f} ms per frame (mean)"))  # fmt: skip
     body = results.get("body")
     if body and body.get("median_body_iou") is not None:
-        out.append(Target("fitted body silhouette IoU with the mask, median", body["median_body_iou"], 0.75, True,
+        out.append(Target("fitted body silhouette IoU with the mask, median", float(body["median_body_iou"]), 0.75, True,
                           f"capsule stand-in {body['median_capsules_iou']:.2f}"))  # fmt: skip
-        out.append(Target("body joints reprojection / person height, median", body["median_reprojection"], 0.05, False,
+        out.append(Target("body joints reprojection / person height, median", float(body["median_reprojection"]), 0.05, False,
                           "model landmarks against BlazePose's 2D landmarks"))  # fmt: skip
         if body.get("flicker_reduction") is not None:
-            out.append(Target("part flicker reduction, body against capsules (same pixel)", body["flicker_reduction"],
+            out.append(Target("part flicker reduction, body against capsules (same pixel)", float(body["flicker_reduction"]),
                               0.30, True, f"following each person: {body['flicker_reduction_following']:.2f} lower"))  # fmt: skip
     transport = results.get("transport")
     if transport:

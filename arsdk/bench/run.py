@@ -85,11 +85,22 @@ def run_all(data: Path, out: Path, quick: bool = False, progress=print) -> dict:
     return results
 
 
+def _plain(value: object) -> object:
+    """NumPy scalars and arrays as JSON values (measurements come back as NumPy types)."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
 def write_report(results: dict, out: Path) -> tuple[Path, Path]:
     """``<date>.json``, ``<date>.md`` and the two plots in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     stem = out / datetime.date.fromisoformat(results["date"][:10]).isoformat()
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2, default=_plain))
     plots = {}
     if results.get("live", {}).get("clips"):
         plots["Stage breakdown"] = plot_stage_breakdown(results["live"], stem.with_name(stem.name + "-stages.png")).name
