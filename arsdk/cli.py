@@ -67,7 +67,10 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-proposal-interval", type=int, default=30,
                    help="while nobody new appears, the proposal interval doubles up to N frames (default 30)")
     g.add_argument("--background-proposals", action="store_true",
-                   help="search for new people on a worker thread (no frame waits for the search; live sources)")
+                   help="search for new people on a worker thread so that no frame waits for the search (on by "
+                        "default for cameras and network streams; results then depend on timing)")
+    g.add_argument("--no-background-proposals", action="store_true",
+                   help="search for new people on the frame loop even for live sources (reproducible)")
 
 
 def _add_publish_options(p: argparse.ArgumentParser) -> None:
@@ -217,7 +220,7 @@ def _setup_logging(verbosity: int) -> None:
             pass
 
 
-def _estimator(args: argparse.Namespace, video: bool):
+def _estimator(args: argparse.Namespace, video: bool, live: bool = False):
     from .estimators import MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
 
     if getattr(args, "estimator", "mediapipe") == "densepose":
@@ -237,7 +240,8 @@ def _estimator(args: argparse.Namespace, video: bool):
         use_blazepose=not args.no_blazepose,
         proposal_interval=args.proposal_interval,
         max_proposal_interval=max(args.max_proposal_interval, args.proposal_interval),
-        background_proposals=video and getattr(args, "background_proposals", False),
+        background_proposals=video and not getattr(args, "no_background_proposals", False)
+        and (live or getattr(args, "background_proposals", False)),
         flip_test=args.flip_test,
         dense_iuv=not getattr(args, "no_iuv", False),
         dense_options=_dense_options(args),
@@ -259,6 +263,13 @@ def _tracker(args: argparse.Namespace, source):  # noqa: ANN001, ANN202
 
     wanted = getattr(args, "track", True) and not getattr(args, "no_track", False)
     return PersonTracker() if wanted and _is_video(source, args) else None
+
+
+def _is_live(source) -> bool:  # noqa: ANN001
+    """Cameras and network streams: frames arrive on their own clock, so no frame may wait for a search."""
+    from .sources import LiveSource
+
+    return isinstance(source, LiveSource)
 
 
 def _is_video(source, args: argparse.Namespace | None = None) -> bool:  # noqa: ANN001
@@ -293,7 +304,7 @@ def _execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_lab
         if args.max_frames is not None and total is not None:
             total = min(total, args.max_frames)
         try:
-            with _estimator(args, _is_video(source, args)) as estimator:
+            with _estimator(args, _is_video(source, args), _is_live(source)) as estimator:
                 if compositor is None and getattr(args, "effect", None):
                     from .compositor import Compositor, parse_effect
 

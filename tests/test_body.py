@@ -77,9 +77,7 @@ def silhouettes(scene_people, scene_images):
             fitted = fit_frame((person.replace(iuv=None, body=None),), wh, BodyIUVOptions())[0]
             assert fitted is not None, name
             mask = person.mask.to_full(wh) >= 0.5
-            body = np.zeros_like(mask)
-            x0, y0, x1, y1 = fitted.raster.xyxy
-            body[y0:y1, x0:x1] = fitted.raster.covered
+            body = fitted.raster.covered_in_frame(wh)
             capsules = capsule_silhouette(person, wh)
             iou = lambda a: (a & mask).sum() / max((a | mask).sum(), 1)  # noqa: E731
             rows.append((name, iou(body), iou(capsules), fitted.body.error))

@@ -265,3 +265,15 @@ def test_run_on_a_folder_treats_it_as_a_sequence_only_when_asked(tmp_path, vtest
         assert not _is_video(source, build_parser().parse_args(["run", "--source", str(folder)]))
         assert _is_video(source, build_parser().parse_args(["run", "--source", str(folder), "--sequence"]))
         assert _is_video(source, build_parser().parse_args(["dump", str(folder), "--out", "x", "--track"]))
+
+
+@pytest.mark.parametrize(("flags", "live", "expected"), [
+    ([], True, True), (["--no-background-proposals"], True, False), ([], False, False),
+    (["--background-proposals"], False, True),
+])  # fmt: skip
+def test_live_sources_search_for_new_people_beside_the_frame_loop(flags, live, expected):
+    from arsdk.cli import _estimator, build_parser
+
+    args = build_parser().parse_args(["run", "--source", "0", *flags])
+    with _estimator(args, video=True, live=live) as estimator:
+        assert estimator.options.background_proposals is expected

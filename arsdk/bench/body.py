@@ -79,9 +79,7 @@ def silhouettes(images: dict[str, np.ndarray]) -> list[dict]:
                 row = {"image": name, "person_height_px": round(person.height_px, 1), "body_iou": None,
                        "capsules_iou": None, "reprojection": None}  # fmt: skip
                 if fitted is not None:
-                    body = np.zeros_like(mask)
-                    x0, y0, x1, y1 = fitted.raster.xyxy
-                    body[y0:y1, x0:x1] = fitted.raster.covered
+                    body = fitted.raster.covered_in_frame(wh)
                     row["body_iou"] = round(_iou(body, mask), 4)
                     row["reprojection"] = round(fitted.body.error, 5)
                 capsules = capsule_silhouette(person, wh)

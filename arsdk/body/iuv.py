@@ -15,6 +15,7 @@ People the fit cannot explain keep the capsule charts of :mod:`arsdk.densepose.c
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ import cv2
 import numpy as np
 
 from ..errors import ConfigError
-from ..types import Body, Person, PersonIUV
+from ..types import Body, CameraIntrinsics, Person, PersonIUV
 from .fit import BodyFitOptions, BodyFitState, fit_body
 from .model import GIRTH_GROUPS, SEGMENT_GIRTH_GROUP, BodyModel, load_body_model
 from .raster import Raster, rasterize
@@ -43,6 +44,9 @@ class BodyIUVOptions:
             held and slowly updated).
         girth_range: the smallest and largest girth the fit may choose.
         girth_iterations: re-renders on a person's first frame while the girth settles.
+        max_raster_height_px: people drawn taller than this are rasterized and reconciled on a coarser grid
+            of this height, then resized onto the frame (parts by nearest neighbour, charts linearly), as
+            DensePose resizes its 112-pixel outputs onto each box; None: always at full resolution.
         refit_interval: a followed person's girth and offsets are measured again every this many frames.
         max_offset: how far one fitting step may shift a region's surface off its bones towards the mask,
             as a fraction of the person's height (0: never).
@@ -57,6 +61,7 @@ class BodyIUVOptions:
     fit_girth: bool = True
     girth_range: tuple[float, float] = (0.7, 1.6)
     girth_iterations: int = 3
+    max_raster_height_px: float | None = 200.0
     max_offset: float = 0.04
     refit_interval: int = 3
 
@@ -104,13 +109,44 @@ def _window(person: Person, points_xy: np.ndarray, resolution_wh: tuple[int, int
     return x0, y0, max(x1, x0), max(y1, y0)
 
 
-def body_raster(person: Person, body: Body, resolution_wh: tuple[int, int], model: BodyModel | None = None) -> Raster:
-    """Rasterize a fitted body over the person's window of the frame (mask box and projected mesh)."""
+def body_raster(person: Person, body: Body, resolution_wh: tuple[int, int], model: BodyModel | None = None,
+                max_height_px: float | None = None) -> Raster:  # fmt: skip
+    """Rasterize a fitted body over the person's window of the frame (mask box and projected mesh).
+
+    Args:
+        person: the person (its mask widens the window).
+        body: the person's fitted body.
+        resolution_wh: the frame's size.
+        model: the body model (default: the shipped one).
+        max_height_px: a body drawn taller than this is rasterized on a coarser grid with this height (the
+            raster's ``scale`` says how much coarser); None: always the frame's grid.
+    """
     model = model or load_body_model()
     vertices, faces = body.mesh()
     projected = body.camera.project(vertices)
     window = _window(person, projected, resolution_wh)
-    return rasterize(vertices, faces, body.camera, window, depth_bias=_torso_bias(model))
+    tall = float(np.ptp(projected[:, 1]))
+    if max_height_px is None or tall <= max_height_px:
+        return rasterize(vertices, faces, body.camera, window, depth_bias=_torso_bias(model))
+    scale = max_height_px / tall
+    cam = body.camera
+    coarse = CameraIntrinsics(cam.fx * scale, cam.fy * scale, cam.cx * scale, cam.cy * scale)
+    x0, y0, x1, y1 = window
+    grid = (int(np.floor(x0 * scale)), int(np.floor(y0 * scale)), int(np.ceil(x1 * scale)), int(np.ceil(y1 * scale)))
+    raster = rasterize(vertices, faces, coarse, grid, depth_bias=_torso_bias(model))
+    frame = (int(round(grid[0] / scale)), int(round(grid[1] / scale)), int(round(grid[2] / scale)), int(round(grid[3] / scale)))
+    return dataclasses.replace(raster, scale=scale, frame_xyxy=frame)
+
+
+def _mask_on(person: Person, raster: Raster, threshold: float) -> np.ndarray | None:
+    """The person's mask (probability >= threshold) on the raster's grid, or None without a mask."""
+    if person.mask is None:
+        return None
+    if raster.scale == 1.0:
+        return person.mask.crop_to(raster.xyxy) >= threshold
+    h, w = raster.face.shape
+    probability = person.mask.crop_to(raster.window).astype(np.float32)
+    return cv2.resize(probability, (w, h), interpolation=cv2.INTER_AREA) >= threshold
 
 
 @functools.cache
@@ -145,8 +181,8 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
         body &= ~hidden
     rows = np.flatnonzero(body.any(axis=1))
     height = float(rows[-1] - rows[0] + 1) if rows.size else float(y1 - y0)
-    if person.mask is not None:
-        mask = person.mask.crop_to(raster.xyxy) >= options.mask_threshold
+    mask = _mask_on(person, raster, options.mask_threshold)
+    if mask is not None:
         if hidden is not None:
             mask &= ~hidden
         if mask.any() and body.any():
@@ -183,7 +219,14 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
         part[fy, fx] = part[iy[fy, fx], ix[fy, fx]]
         uv[fy, fx] = uv[iy[fy, fx], ix[fy, fx]]
     np.clip(uv, 0.0, 1.0, out=uv)
+    if raster.scale != 1.0:  # back onto the frame's grid: parts by nearest neighbour, charts linearly
+        part = raster.to_frame_grid(part)
+        uv = raster.to_frame_grid(uv, cv2.INTER_LINEAR)
+        uv[part == 0] = 0.0
+        x0, y0 = raster.window[:2]
     rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+    if rows.size == 0:
+        return None
     r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     return PersonIUV((x0 + c0, y0 + r0, x0 + c1, y0 + r1), np.ascontiguousarray(part[r0:r1, c0:c1]),
                      np.ascontiguousarray(uv[r0:r1, c0:c1]))  # fmt: skip
@@ -265,10 +308,10 @@ def measure_fullness(person: Person, body: Body, raster: Raster, options: BodyIU
     centroids of its mask and body pixels across the region's axis (at most ``max_offset`` of the person's
     height; the head does not move). None without a mask or body.
     """
-    if person.mask is None or not raster.covered.any():
+    mask = _mask_on(person, raster, options.mask_threshold)
+    if mask is None or not raster.covered.any():
         return None
     model = model or load_body_model()
-    mask = person.mask.crop_to(raster.xyxy) >= options.mask_threshold
     covered = raster.covered
     rows = np.flatnonzero(covered.any(axis=1))
     height = float(rows[-1] - rows[0] + 1)
@@ -298,7 +341,7 @@ def measure_fullness(person: Person, body: Body, raster: Raster, options: BodyIU
             if norm > limit:
                 shift *= limit / norm
             depth = 1.0 / float(raster.inv_depth[by, bx].mean())
-            offset[g, :2] += shift * depth / np.array([body.camera.fx, body.camera.fy])
+            offset[g, :2] += shift / raster.scale * depth / np.array([body.camera.fx, body.camera.fy])
     return Fullness(girth.astype(np.float32), offset.astype(np.float32))
 
 
@@ -321,7 +364,7 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
             out.append(None)
             continue
         body, new_state = fitted
-        raster = body_raster(person, body, resolution_wh, model)
+        raster = body_raster(person, body, resolution_wh, model, options.max_raster_height_px)
         due = (new_state.frames - 1) % options.refit_interval == 0 or not new_state.girth_measured
         wanted = measure_fullness(person, body, raster, options, model) if options.fit_girth and due else None
         if wanted is not None:
@@ -347,25 +390,44 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
 
 
 def hidden_masks(results: list[BodyIUV | None]) -> list[np.ndarray | None]:
-    """Per person, the pixels of its window that a nearer person's body covers (None: nobody overlaps)."""
+    """Per person, the pixels of its raster that a nearer person's body covers (None: nobody overlaps).
+
+    Rasters may lie on different grids (large people are drawn coarser): each is read at the frame
+    positions of the other's pixel centres.
+    """
     hidden: list[np.ndarray | None] = [None] * len(results)
     for i, a in enumerate(results):
         if a is None:
             continue
-        ax0, ay0, ax1, ay1 = a.raster.xyxy
+        ax0, ay0, ax1, ay1 = a.raster.window
         for j, b in enumerate(results):
             if j == i or b is None:
                 continue
-            bx0, by0, bx1, by1 = b.raster.xyxy
-            ix0, iy0, ix1, iy1 = max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1)
-            if ix1 <= ix0 or iy1 <= iy0:
+            bx0, by0, bx1, by1 = b.raster.window
+            if min(ax1, bx1) <= max(ax0, bx0) or min(ay1, by1) <= max(ay0, by0):
                 continue
-            mine = a.raster.inv_depth[iy0 - ay0 : iy1 - ay0, ix0 - ax0 : ix1 - ax0]
-            theirs = b.raster.inv_depth[iy0 - by0 : iy1 - by0, ix0 - bx0 : ix1 - bx0]
-            nearer = theirs > mine  # 1/z larger: nearer; where I am absent mine is 0
+            theirs = _read_at(b.raster, a.raster)
+            nearer = theirs > a.raster.inv_depth  # 1/z larger: nearer; where I am absent mine is 0
             if not nearer.any():
                 continue
             if hidden[i] is None:
                 hidden[i] = np.zeros(a.raster.face.shape, bool)
-            hidden[i][iy0 - ay0 : iy1 - ay0, ix0 - ax0 : ix1 - ax0] |= nearer
+            hidden[i] |= nearer
     return hidden
+
+
+def _read_at(source: Raster, target: Raster) -> np.ndarray:
+    """``source``'s inverse depth at the frame positions of ``target``'s pixel centres (0 outside it)."""
+    tx0, ty0 = target.xyxy[:2]
+    h, w = target.face.shape
+    fx = (tx0 + np.arange(w) + 0.5) / target.scale  # frame x of each target column centre
+    fy = (ty0 + np.arange(h) + 0.5) / target.scale
+    sx0, sy0 = source.xyxy[:2]
+    sh, sw = source.face.shape
+    cols = np.floor(fx * source.scale).astype(np.int64) - sx0
+    rows = np.floor(fy * source.scale).astype(np.int64) - sy0
+    col_ok, row_ok = (cols >= 0) & (cols < sw), (rows >= 0) & (rows < sh)
+    out = np.zeros((h, w), np.float32)
+    if col_ok.any() and row_ok.any():
+        out[np.ix_(row_ok, col_ok)] = source.inv_depth[np.ix_(rows[row_ok], cols[col_ok])]
+    return out

@@ -24,21 +24,51 @@ class Raster:
     """What a mesh covers over the window ``xyxy`` of the frame.
 
     Attributes:
-        xyxy: integer window (left, top, right, bottom), right/bottom exclusive.
+        xyxy: integer window (left, top, right, bottom), right/bottom exclusive, on the raster's grid.
         face: (h, w) int32, the visible triangle per pixel, -1 where the mesh is not.
         bary: (h, w, 3) float32 perspective-correct barycentric coordinates (0 where ``face`` is -1).
         inv_depth: (h, w) float32, 1 / z (metres) of the visible surface, 0 where none.
+        scale: the grid's pixels per frame pixel (1: the frame's own grid; less for a large person drawn
+            at reduced resolution).
+        frame_xyxy: the window in frame pixels (``xyxy`` when ``scale`` is 1).
     """
 
     xyxy: tuple[int, int, int, int]
     face: np.ndarray
     bary: np.ndarray
     inv_depth: np.ndarray
+    scale: float = 1.0
+    frame_xyxy: tuple[int, int, int, int] | None = None
 
     @property
     def covered(self) -> np.ndarray:
         """(h, w) bool: pixels the mesh covers."""
         return self.face >= 0
+
+    @property
+    def window(self) -> tuple[int, int, int, int]:
+        """The window in frame pixels."""
+        return self.xyxy if self.frame_xyxy is None else self.frame_xyxy
+
+    def to_frame_grid(self, image: np.ndarray, interpolation: int = 0) -> np.ndarray:
+        """An (h, w, ...) array on this raster's grid resized onto :attr:`window`'s frame pixels
+        (``interpolation``: an OpenCV flag, nearest by default)."""
+        if self.scale == 1.0:
+            return image
+        import cv2
+
+        x0, y0, x1, y1 = self.window
+        return cv2.resize(image, (x1 - x0, y1 - y0), interpolation=interpolation)
+
+    def covered_in_frame(self, resolution_wh: tuple[int, int]) -> np.ndarray:
+        """(H, W) bool over the whole frame: pixels the mesh covers."""
+        width, height = resolution_wh
+        out = np.zeros((height, width), bool)
+        x0, y0, x1, y1 = self.window
+        covered = self.to_frame_grid(self.covered.view(np.uint8)).view(bool)
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        out[cy0:cy1, cx0:cx1] = covered[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        return out
 
 
 def rasterize(vertices: np.ndarray, faces: np.ndarray, camera: CameraIntrinsics, xyxy: tuple[int, int, int, int],
