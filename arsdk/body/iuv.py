@@ -61,7 +61,7 @@ class BodyIUVOptions:
     fit_girth: bool = True
     girth_range: tuple[float, float] = (0.7, 1.6)
     girth_iterations: int = 3
-    max_raster_height_px: float | None = 200.0
+    max_raster_height_px: float | None = 160.0
     max_offset: float = 0.04
     refit_interval: int = 3
 
@@ -98,12 +98,19 @@ def _nearest(region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return distance, ys[labels - 1], xs[labels - 1]
 
 
-def _window(person: Person, points_xy: np.ndarray, resolution_wh: tuple[int, int]) -> tuple[int, int, int, int]:
+def _window(person: Person, points_xy: np.ndarray, resolution_wh: tuple[int, int],
+            threshold: float = 0.5) -> tuple[int, int, int, int]:  # fmt: skip
+    """The frame window a person's body and mask cover: the projected mesh's bounds and the bounds of the
+    mask's pixels (the mask's raster is the landmark model's region, often the whole frame)."""
     width, height = resolution_wh
     lo, hi = points_xy.min(axis=0), points_xy.max(axis=0)
     if person.mask is not None:
-        mx0, my0, mx1, my1 = person.mask.xyxy
-        lo, hi = np.minimum(lo, [mx0, my0]), np.maximum(hi, [mx1, my1])
+        on = person.mask.data >= threshold
+        rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
+        if rows.size:
+            mx0, my0 = person.mask.xyxy[0] + cols[0], person.mask.xyxy[1] + rows[0]
+            mx1, my1 = person.mask.xyxy[0] + cols[-1] + 1, person.mask.xyxy[1] + rows[-1] + 1
+            lo, hi = np.minimum(lo, [mx0, my0]), np.maximum(hi, [mx1, my1])
     x0, y0 = max(int(np.floor(lo[0])) - 1, 0), max(int(np.floor(lo[1])) - 1, 0)
     x1, y1 = min(int(np.ceil(hi[0])) + 2, width), min(int(np.ceil(hi[1])) + 2, height)
     return x0, y0, max(x1, x0), max(y1, y0)
