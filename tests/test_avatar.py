@@ -28,7 +28,7 @@ def test_avatar_silhouette_overlaps_the_persons_mask(messi):
         view = avatar.last_view_bgr
     mask = persons[0].mask.to_full((image.shape[1], image.shape[0])) >= 0.5
     iou = (mask & silhouette).sum() / (mask | silhouette).sum()
-    assert iou >= 0.6, f"IoU {iou:.3f}"
+    assert iou >= 0.75, f"IoU {iou:.3f}"  # the fitted body (the capsule body it replaced: 0.63)
     assert np.any(out[silhouette] != image[silhouette])
     assert view.shape == (480, 480, 3) and (view.sum(axis=2) > 0).mean() > 0.02, "the free view shows the body"
 
