@@ -1,0 +1,191 @@
+"""A labelled set of people for the person finder: photographs with ground-truth boxes from
+../shared/data/people, and harder cases made from them (mirrored, cut by the frame edge, darkened, smaller,
+larger, partly covered), plus scenes with nobody in them.
+
+Boxes are ``xyxy`` in pixels. Ground truth: AI Challenger and PoseTrack (COCO ``bbox``), JHMDB (COCO
+``bbox``), Human3.6M (the tight box of its person mask; its COCO boxes are padded squares). MPII is left
+out: its photos hold people nobody annotated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tests.conftest import DATA, data_file, read_video_frame
+
+__all__ = ["Case", "base_cases", "hard_cases", "empty_scenes", "match", "recall_and_extras"]
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One image and the people in it.
+
+    Attributes:
+        name: where it comes from and what was done to it.
+        image_bgr: the image.
+        boxes_xyxy: (N, 4) float32 ground-truth boxes.
+    """
+
+    name: str
+    image_bgr: np.ndarray
+    boxes_xyxy: np.ndarray
+
+
+def _coco(folder: str, annotations: str, prefix: str = "") -> list[Case]:
+    root = DATA / "people" / folder
+    doc = json.loads((root / annotations).read_text())
+    boxes: dict[int, list] = {}
+    for a in doc["annotations"]:
+        if a.get("bbox") and a["bbox"][2] > 0 and a["bbox"][3] > 0:
+            x, y, w, h = a["bbox"]
+            boxes.setdefault(a["image_id"], []).append([x, y, x + w, y + h])
+    cases = []
+    for image in doc["images"]:
+        path = root / prefix / image["file_name"]
+        picture = cv2.imread(str(path))
+        if picture is None or image["id"] not in boxes:
+            continue
+        h, w = picture.shape[:2]
+        clipped = np.clip(np.array(boxes[image["id"]], np.float32), 0, [w, h, w, h])
+        file = Path(image["file_name"])
+        cases.append(Case(f"{folder}/{file.parent.name}/{file.name}", picture, clipped))
+    return cases
+
+
+def _h36m() -> list[Case]:
+    root = DATA / "people" / "h36m"
+    doc = json.loads((root / "h36m_coco.json").read_text())
+    cases = []
+    for image in doc["images"]:
+        name = image["file_name"]
+        stem = Path(name).stem
+        picture = cv2.imread(str(root / name.split("_")[0] / stem.rsplit("_", 1)[0] / name))
+        masks = sorted((root / "BF_IUV_gt").glob(f"{stem}_*.png"))
+        gt = cv2.imread(str(masks[0])) if masks else None
+        if picture is None or gt is None or gt.shape[:2] != picture.shape[:2]:
+            continue
+        ys, xs = np.nonzero(gt[..., 0])
+        box = np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32)
+        cases.append(Case(f"h36m/{name}", picture, box))
+    return cases
+
+
+@lru_cache(maxsize=1)
+def base_cases() -> tuple[Case, ...]:
+    """The labelled photographs as they are."""
+    data_file("people/README.md")
+    return tuple(_coco("aic", "test_aic.json") + _coco("posetrack18", "annotations/test_posetrack18_val.json")
+                 + _coco("jhmdb", "test_jhmdb_sub1.json") + _h36m())  # fmt: skip
+
+
+def _mirrored(case: Case) -> Case:
+    w = case.image_bgr.shape[1]
+    boxes = case.boxes_xyxy[:, [2, 1, 0, 3]] * [-1, 1, -1, 1] + [w, 0, w, 0]
+    return Case(case.name + " mirrored", np.ascontiguousarray(case.image_bgr[:, ::-1]), boxes.astype(np.float32))
+
+
+def _cut_at_right(case: Case) -> Case | None:
+    """The image cut through the middle of its largest person: that person is cut off by the right edge."""
+    boxes = case.boxes_xyxy
+    big = int(np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])))
+    x0, _, x1, _ = boxes[big]
+    cut = int(x0 + 0.6 * (x1 - x0))
+    kept = boxes.copy()
+    kept[:, 2] = np.minimum(kept[:, 2], cut)
+    visible = (kept[:, 2] - kept[:, 0]) >= 0.5 * (boxes[:, 2] - boxes[:, 0])  # at least half of a person shows
+    if cut < 64 or not visible.any():
+        return None
+    return Case(case.name + " cut at the right edge", np.ascontiguousarray(case.image_bgr[:, :cut]), kept[visible])
+
+
+def _dark(case: Case) -> Case:
+    dark = (255.0 * (case.image_bgr / 255.0) ** 2.2 * 0.35).astype(np.uint8)  # night: dim, crushed shadows
+    return Case(case.name + " dark", dark, case.boxes_xyxy)
+
+
+def _scaled(case: Case, factor: float) -> Case:
+    h, w = case.image_bgr.shape[:2]
+    image = cv2.resize(case.image_bgr, (max(int(w * factor), 1), max(int(h * factor), 1)), interpolation=cv2.INTER_AREA
+                       if factor < 1 else cv2.INTER_LINEAR)  # fmt: skip
+    return Case(f"{case.name} scaled {factor:g}", image, (case.boxes_xyxy * factor).astype(np.float32))
+
+
+def _covered(case: Case) -> Case:
+    """A grey board drawn over the middle third (by height) of every person, as if behind a railing."""
+    image = case.image_bgr.copy()
+    for x0, y0, x1, y1 in case.boxes_xyxy.astype(int):
+        third = (y1 - y0) // 3
+        cv2.rectangle(image, (x0 - 4, y0 + third), (x1 + 4, y0 + 2 * third), (110, 110, 110), -1)
+    return Case(case.name + " covered", image, case.boxes_xyxy)
+
+
+@lru_cache(maxsize=1)
+def hard_cases() -> tuple[Case, ...]:
+    """Every base case mirrored, cut by the frame edge, darkened, at half and double size, partly covered."""
+    out: list[Case] = []
+    for case in base_cases():
+        out += [_mirrored(case), _dark(case), _covered(case)]
+        cut = _cut_at_right(case)
+        if cut is not None:
+            out.append(cut)
+        h = case.image_bgr.shape[0]
+        out.append(_scaled(case, 0.5 if h >= 480 else 2.0))
+    return tuple(out)
+
+
+def empty_scenes() -> list[tuple[str, np.ndarray]]:
+    """Footage with nobody in it: the lawn of vtest.avi, the wall between the basketball players, a plain
+    gradient and sensor noise."""
+    vtest = read_video_frame(data_file("vtest.avi"), 200)
+    basketball = cv2.imread(str(data_file("basketball1.png")))
+    gradient = np.tile(np.linspace(30, 220, 640, dtype=np.uint8)[None, :, None], (480, 1, 3))
+    noise = np.random.default_rng(0).integers(0, 255, (480, 640, 3), np.uint8)
+    return [("vtest lawn", np.ascontiguousarray(vtest[380:576, 0:560])),
+            ("basketball wall", np.ascontiguousarray(basketball[0:300, 190:420])),
+            ("gradient", gradient), ("noise", noise)]  # fmt: skip
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = lambda r: (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])  # noqa: E731
+    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-9)
+
+
+def match(truth: np.ndarray, found: np.ndarray, min_iou: float = 0.5) -> tuple[int, int]:
+    """(people found, detections that match nobody) by greedy one-to-one matching at ``min_iou``."""
+    if len(truth) == 0 or len(found) == 0:
+        return 0, len(found)
+    iou = _iou(truth, found)
+    hits, used = 0, set()
+    for t, f in sorted(((t, f) for t in range(len(truth)) for f in range(len(found))), key=lambda tf: -iou[tf]):
+        if iou[t, f] < min_iou:
+            break
+        if t in used or ("f", f) in used:
+            continue
+        used |= {t, ("f", f)}
+        hits += 1
+    return hits, len(found) - hits
+
+
+def recall_and_extras(cases, find) -> tuple[float, float, list[str]]:  # noqa: ANN001
+    """(recall, unlabelled detections per image, names of the cases with a person missed) of ``find``
+    (image -> (N, 4) boxes) over ``cases``."""
+    hits = total = extras = 0
+    missed = []
+    for case in cases:
+        found = find(case.image_bgr)
+        h, e = match(case.boxes_xyxy, found)
+        hits, total, extras = hits + h, total + len(case.boxes_xyxy), extras + e
+        if h < len(case.boxes_xyxy):
+            missed.append(f"{case.name}: {h}/{len(case.boxes_xyxy)}")
+    return hits / max(total, 1), extras / max(len(cases), 1), missed
