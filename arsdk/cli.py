@@ -50,6 +50,9 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-score", type=float, default=0.5, help="pose-presence score a person needs (default 0.5)")
     g.add_argument("--no-hog", action="store_true", help="skip the HOG proposals (faster; misses small people)")
     g.add_argument("--no-blazepose", action="store_true", help="skip the BlazePose full-frame detector")
+    g.add_argument("--segmentation", action="store_true",
+                   help="also look for people where MediaPipe's selfie segmentation sees them (people seen from "
+                        "behind, sitting, cut off by the frame)")
     g.add_argument("--flip-test", action="store_true", help="average each landmark pass with its mirror image (2x cost)")
     g.add_argument("--no-iuv", action="store_true", help="skip the dense IUV (landmarks and masks only)")
     g.add_argument("--dense", choices=["body", "capsules"], default="body",
@@ -238,6 +241,7 @@ def _estimator(args: argparse.Namespace, video: bool, live: bool = False):
         min_person_score=args.min_score,
         use_hog=not args.no_hog,
         use_blazepose=not args.no_blazepose,
+        use_segmentation=getattr(args, "segmentation", False),
         proposal_interval=args.proposal_interval,
         max_proposal_interval=max(args.max_proposal_interval, args.proposal_interval),
         background_proposals=video and not getattr(args, "no_background_proposals", False)

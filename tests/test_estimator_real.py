@@ -109,7 +109,7 @@ def test_video_mode_follows_people_and_rejects_going_backwards(sample_clip):
     [
         (dict(max_persons=0), "max_persons"),
         (dict(min_person_score=1.5), "min_person_score"),
-        (dict(use_hog=False, use_blazepose=False), "at least one proposal stage"),
+        (dict(use_hog=False, use_blazepose=False, use_segmentation=False), "at least one proposal stage"),
         (dict(proposal_interval=0), "proposal_interval"),
     ],
 )

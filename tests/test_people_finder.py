@@ -7,17 +7,27 @@ one unlabelled detection per image; see the bench report and the issue's note fo
 import numpy as np
 import pytest
 
-from arsdk import Frame
+from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions
 from tests.people_set import base_cases, empty_scenes, hard_cases, match, recall_and_extras
+
+
+def _finder(estimator):
+    def boxes(image):
+        persons = estimator.infer(Frame(image, 0, 0.0))
+        return np.array([p.box_xyxy for p in persons], np.float32).reshape(-1, 4)
+
+    return boxes
 
 
 @pytest.fixture(scope="module")
 def find(image_estimator):
-    def boxes(image):
-        persons = image_estimator.infer(Frame(image, 0, 0.0))
-        return np.array([p.box_xyxy for p in persons], np.float32).reshape(-1, 4)
+    return _finder(image_estimator)
 
-    return boxes
+
+@pytest.fixture(scope="module")
+def find_with_segmentation():
+    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False, use_segmentation=True)) as estimator:
+        yield _finder(estimator)
 
 
 def test_matching_is_one_to_one_at_iou_one_half():
@@ -33,9 +43,16 @@ def test_the_labelled_photographs_today(find):
     assert recall >= 0.5, missed
 
 
-def test_nobody_is_found_where_nobody_is(find):
+def test_segmentation_proposals_find_more_people(find, find_with_segmentation):
+    plain, _, _ = recall_and_extras(base_cases(), find)
+    more, _, missed = recall_and_extras(base_cases(), find_with_segmentation)
+    assert more >= plain + 0.05 and more >= 0.6, missed
+
+
+def test_nobody_is_found_where_nobody_is(find, find_with_segmentation):
     for name, image in empty_scenes():
         assert len(find(image)) == 0, name
+        assert len(find_with_segmentation(image)) == 0, name
 
 
 @pytest.mark.slow

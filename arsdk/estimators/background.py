@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..types import Person
-from .proposals import BlazePoseProposer, BoxProposal, HogProposer
+from collections.abc import Sequence
+
+from .proposals import BlazePoseProposer, BoxProposal, HogProposer, SegmentationProposer
+
+BoxProposer = HogProposer | SegmentationProposer
+"""A proposer of person boxes (``name`` and ``propose(image_bgr) -> list[BoxProposal]``)."""
 
 __all__ = ["ProposalRound", "BackgroundProposer", "propose"]
 
@@ -27,8 +32,9 @@ class ProposalRound:
     Attributes:
         frame_index: the frame the proposals were computed on.
         persons: BlazePose detector + MediaPipe landmarks (frame pixels of that frame).
-        boxes: HOG people boxes.
-        timings_ms: milliseconds per proposal stage (``proposals_blazepose``, ``proposals_hog``).
+        boxes: boxes of the box proposers (HOG, segmentation), each with its ``source``.
+        timings_ms: milliseconds per proposal stage (``proposals_blazepose``, ``proposals_hog``,
+            ``proposals_segmentation``).
     """
 
     frame_index: int
@@ -37,7 +43,8 @@ class ProposalRound:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def propose(index: int, image_bgr: np.ndarray, blazepose: BlazePoseProposer | None, hog: HogProposer | None) -> ProposalRound:
+def propose(index: int, image_bgr: np.ndarray, blazepose: BlazePoseProposer | None,
+            box_proposers: Sequence[BoxProposer] = ()) -> ProposalRound:  # fmt: skip
     """Run the enabled proposal stages on one frame."""
     timings: dict[str, float] = {}
     persons: list[Person] = []
@@ -46,10 +53,10 @@ def propose(index: int, image_bgr: np.ndarray, blazepose: BlazePoseProposer | No
         start = time.perf_counter()
         persons = blazepose.propose(image_bgr)
         timings["proposals_blazepose"] = (time.perf_counter() - start) * 1000.0
-    if hog is not None:
+    for proposer in box_proposers:
         start = time.perf_counter()
-        boxes = hog.propose(image_bgr)
-        timings["proposals_hog"] = (time.perf_counter() - start) * 1000.0
+        boxes += proposer.propose(image_bgr)
+        timings[f"proposals_{proposer.name}"] = (time.perf_counter() - start) * 1000.0
     return ProposalRound(index, tuple(persons), tuple(boxes), timings)
 
 
@@ -60,8 +67,8 @@ class BackgroundProposer:
     the worker are raised again by the next :meth:`take`. A context manager.
     """
 
-    def __init__(self, blazepose: BlazePoseProposer | None, hog: HogProposer | None) -> None:
-        self._blazepose, self._hog = blazepose, hog
+    def __init__(self, blazepose: BlazePoseProposer | None, box_proposers: Sequence[BoxProposer] = ()) -> None:
+        self._blazepose, self._box_proposers = blazepose, tuple(box_proposers)
         self._cond = threading.Condition()
         self._job: tuple[int, np.ndarray] | None = None
         self._result: ProposalRound | None = None
@@ -100,7 +107,7 @@ class BackgroundProposer:
                 index, image = self._job  # type: ignore[misc]
                 self._job = None
             try:
-                result, error = propose(index, image, self._blazepose, self._hog), None
+                result, error = propose(index, image, self._blazepose, self._box_proposers), None
             except BaseException as exc:  # noqa: BLE001 - handed to the estimator's thread
                 result, error = None, exc
             with self._cond:

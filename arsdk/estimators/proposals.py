@@ -7,6 +7,11 @@ Two complementary proposers:
   whose face is hidden.
 * :class:`HogProposer` runs OpenCV's HOG people detector on the frame, upscaled for small people. It
   finds upright walkers of any size and facing, but not unusual poses.
+* :class:`SegmentationProposer` runs MediaPipe's selfie-segmentation model (from the mediapipe wheel) on
+  the whole frame and proposes the box of every person-shaped region: people seen from behind, sitting,
+  cut off by the frame, whatever their pose, as long as they are not tiny.
+
+Box proposers share one small protocol: a ``name`` and ``propose(image_bgr) -> list[BoxProposal]``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..types import NUM_LANDMARKS, BoxRaster, Landmarks, Person, WorldLandmarks
 
-__all__ = ["BoxProposal", "BlazePoseProposer", "HogProposer", "box_iou"]
+__all__ = ["BoxProposal", "BlazePoseProposer", "HogProposer", "SegmentationProposer", "box_iou"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +34,13 @@ class BoxProposal:
 
     Attributes:
         box_xyxy: (4,) float32 box in frame pixels.
-        score: detector confidence (HOG: SVM margin; larger is surer), not a probability.
+        score: detector confidence (HOG: SVM margin; segmentation: mean probability; larger is surer).
+        source: the proposer's name (``hog``, ``segmentation``).
     """
 
     box_xyxy: np.ndarray
     score: float
+    source: str = "hog"
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -57,6 +64,8 @@ class HogProposer:
         hit_threshold: SVM margin a window must exceed.
         scale_step: image-pyramid step (larger is faster and coarser).
     """
+
+    name = "hog"
 
     def __init__(self, min_height_px: float = 64.0, hit_threshold: float = -0.3, scale_step: float = 1.05) -> None:
         if min_height_px <= 0:
@@ -83,6 +92,92 @@ class HogProposer:
             for (x, y, w, h), s in zip(np.asarray(rects).reshape(-1, 4), np.ravel(weights))
         ]
         return sorted(proposals, key=lambda p: -p.score)
+
+
+class SegmentationProposer:
+    """Person regions from MediaPipe's selfie-segmentation model on the whole frame.
+
+    The model (``selfie_segmentation.tflite``, 256 x 256, or its 144 x 256 landscape variant for wide
+    frames, both in the mediapipe wheel) gives a person probability per pixel; each connected region above
+    ``threshold`` covering at least ``min_area`` of the frame becomes a box, widened by ``margin`` of its
+    size (the landmark model then finds the person inside and refines the region).
+
+    Raises:
+        ModelLoadError: the model file is missing or LiteRT cannot load it.
+    """
+
+    name = "segmentation"
+
+    def __init__(self, threshold: float = 0.5, min_area: float = 0.003, margin: float = 0.1, threads: int = 1) -> None:
+        import mediapipe
+
+        from ..errors import ModelLoadError
+        from .blazepose import litert_available
+
+        if not 0.0 < threshold < 1.0 or not 0.0 < min_area < 1.0 or margin < 0:
+            raise ConfigError(f"segmentation proposer: threshold and min_area in (0, 1), margin >= 0; got "
+                              f"{threshold}, {min_area}, {margin}")  # fmt: skip
+        self.threshold, self.min_area, self.margin = threshold, min_area, margin
+        folder = Path(mediapipe.__file__).parent / "modules" / "selfie_segmentation"
+        self._models = {}
+        for key, name in (("square", "selfie_segmentation.tflite"), ("wide", "selfie_segmentation_landscape.tflite")):
+            path = folder / name
+            if not path.is_file():
+                raise ModelLoadError(f"{path} is missing: arsdk needs mediapipe==0.10.21 (pip install mediapipe==0.10.21)")
+            self._models[key] = _SegmentationModel(path, threads) if litert_available() else _OpenCvSegmentation(path)
+
+    def probability(self, image_bgr: np.ndarray) -> np.ndarray:
+        """(H, W) float32 person probability over the frame."""
+        h, w = image_bgr.shape[:2]
+        model = self._models["wide" if w >= 1.5 * h else "square"]
+        return cv2.resize(model(image_bgr), (w, h), interpolation=cv2.INTER_LINEAR)
+
+    def propose(self, image_bgr: np.ndarray) -> list[BoxProposal]:
+        """Boxes of the person regions, most confident first."""
+        h, w = image_bgr.shape[:2]
+        probability = self.probability(image_bgr)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((probability >= self.threshold).astype(np.uint8))
+        proposals = []
+        for k in range(1, count):
+            x, y, bw, bh, area = (int(v) for v in stats[k])
+            if area < self.min_area * w * h:
+                continue
+            mx, my = self.margin * bw, self.margin * bh
+            box = np.array([max(x - mx, 0), max(y - my, 0), min(x + bw + mx, w), min(y + bh + my, h)], np.float32)
+            proposals.append(BoxProposal(box, float(probability[labels == k].mean()), self.name))
+        return sorted(proposals, key=lambda p: -p.score)
+
+
+class _SegmentationModel:
+    """The selfie-segmentation model on LiteRT: BGR frame in, (h, w) probability on the model's grid out."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        self._interpreter.allocate_tensors()
+        detail = self._interpreter.get_input_details()[0]
+        self._input, (_, self._h, self._w, _) = detail["index"], (int(v) for v in detail["shape"])
+        self._output = self._interpreter.get_output_details()[0]["index"]
+
+    def __call__(self, image_bgr: np.ndarray) -> np.ndarray:
+        small = cv2.resize(image_bgr, (self._w, self._h), interpolation=cv2.INTER_AREA)
+        self._interpreter.set_tensor(self._input, small[None, :, :, ::-1].astype(np.float32) / 255.0)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output)[0, :, :, 0].copy()
+
+
+class _OpenCvSegmentation:
+    """The same model through OpenCV's DNN module (without the ai-edge-litert wheel)."""
+
+    def __init__(self, path: Path) -> None:
+        self._net = cv2.dnn.readNetFromTFLite(str(path))
+        self._h, self._w = (144, 256) if "landscape" in path.name else (256, 256)
+
+    def __call__(self, image_bgr: np.ndarray) -> np.ndarray:
+        blob = cv2.dnn.blobFromImage(image_bgr, 1.0 / 255.0, (self._w, self._h), swapRB=True)
+        self._net.setInput(blob.transpose(0, 2, 3, 1))
+        return np.asarray(self._net.forward()).reshape(self._h, self._w)
 
 
 class BlazePoseProposer:
