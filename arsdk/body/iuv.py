@@ -226,17 +226,24 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
         part[fy, fx] = part[iy[fy, fx], ix[fy, fx]]
         uv[fy, fx] = uv[iy[fy, fx], ix[fy, fx]]
     np.clip(uv, 0.0, 1.0, out=uv)
-    if raster.scale != 1.0:  # back onto the frame's grid: parts by nearest neighbour, charts linearly
-        part = raster.to_frame_grid(part)
-        uv = raster.to_frame_grid(uv, cv2.INTER_LINEAR)
-        uv[part == 0] = 0.0
-        x0, y0 = raster.window[:2]
     rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
     if rows.size == 0:
         return None
     r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    return PersonIUV((x0 + c0, y0 + r0, x0 + c1, y0 + r1), np.ascontiguousarray(part[r0:r1, c0:c1]),
-                     np.ascontiguousarray(uv[r0:r1, c0:c1]))  # fmt: skip
+    part, uv = part[r0:r1, c0:c1], uv[r0:r1, c0:c1]
+    if raster.scale == 1.0:
+        return PersonIUV((x0 + c0, y0 + r0, x0 + c1, y0 + r1), np.ascontiguousarray(part), np.ascontiguousarray(uv))
+    # back onto the frame's grid (only the person's own cells): parts by nearest neighbour, charts linearly
+    s = raster.scale
+    fx0, fy0 = int(round((x0 + c0) / s)), int(round((y0 + r0) / s))
+    wx0, wy0, wx1, wy1 = raster.window
+    fx0, fy0 = min(max(fx0, wx0), wx1 - 1), min(max(fy0, wy0), wy1 - 1)
+    fx1 = min(max(int(round((x0 + c1) / s)), fx0 + 1), wx1)
+    fy1 = min(max(int(round((y0 + r1) / s)), fy0 + 1), wy1)
+    part = cv2.resize(part, (fx1 - fx0, fy1 - fy0), interpolation=cv2.INTER_NEAREST)
+    uv = cv2.resize(uv, (fx1 - fx0, fy1 - fy0), interpolation=cv2.INTER_LINEAR)
+    uv[part == 0] = 0.0
+    return PersonIUV((fx0, fy0, fx1, fy1), part, uv)
 
 
 def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
