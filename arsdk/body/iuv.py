@@ -61,9 +61,9 @@ class BodyIUVOptions:
     fit_girth: bool = True
     girth_range: tuple[float, float] = (0.7, 1.6)
     girth_iterations: int = 3
-    max_raster_height_px: float | None = 160.0
+    max_raster_height_px: float | None = 128.0
     max_offset: float = 0.04
-    refit_interval: int = 3
+    refit_interval: int = 5
 
     def __post_init__(self) -> None:
         if not 0.0 < self.mask_threshold < 1.0:
@@ -165,6 +165,8 @@ def _torso_bias(model: BodyModel) -> np.ndarray:
 
 _TORSO_YIELD_M = 0.10
 _EXTREMITY_PARTS = (3, 4, 5, 6)
+_EXTREMITY_OF_PART = np.isin(np.arange(25), _EXTREMITY_PARTS)
+"""By part index: hands and feet."""
 
 
 def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, options: BodyIUVOptions,
@@ -188,28 +190,25 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
         body &= ~hidden
     rows = np.flatnonzero(body.any(axis=1))
     height = float(rows[-1] - rows[0] + 1) if rows.size else float(y1 - y0)
+    # hands and feet: thin and often dark, the segmenter misses them at low resolution, and landmarks sit
+    # on the very tips of fingers and toes: they stay outside the mask and get a pixel's rim
+    extremity = np.zeros_like(body)
+    extremity[body] = _EXTREMITY_OF_PART[model.face_part[raster.face[body]]]
     mask = _mask_on(person, raster, options.mask_threshold)
     if mask is not None:
         if hidden is not None:
             mask &= ~hidden
         if mask.any() and body.any():
             tolerance = max(options.outside_tolerance * height, 1.5)
-            outside = _distance_to(mask) > tolerance
-            # hands and feet stay: thin and often dark, the segmenter misses them at low resolution
-            extremity = np.zeros_like(body)
-            extremity[body] = np.isin(model.face_part[raster.face[body]], _EXTREMITY_PARTS)
-            body &= ~outside | extremity
+            body &= (_distance_to(mask) <= tolerance) | extremity
         missed = mask & ~body
     else:
         missed = np.zeros_like(body)
-    if body.any():  # a pixel's rim around hands and feet: landmarks sit on the very tips of fingers and toes
-        extremity = np.zeros_like(body)
-        extremity[body] = np.isin(model.face_part[raster.face[body]], _EXTREMITY_PARTS)
-        if extremity.any():
-            rim = cv2.dilate(extremity.view(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, round(0.01 * height)))
-            missed |= rim.view(bool) & ~body
-            if hidden is not None:
-                missed &= ~hidden
+    if extremity.any():
+        rim = cv2.dilate(extremity.view(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, round(0.01 * height)))
+        missed |= rim.view(bool) & ~body
+        if hidden is not None:
+            missed &= ~hidden
     if not body.any():
         return None
     face = raster.face
