@@ -585,6 +585,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"models: MISSING - {models['error']}")
     else:
         for name, path in models.items():
+            if isinstance(path, dict):  # the body model: what it is rather than where
+                path = ", ".join(f"{k} {v}" for k, v in path.items())
             print(f"model {name}: {path}")
     return EXIT_OK
 

@@ -86,6 +86,14 @@ def collect_info(check_egl: bool = True) -> dict[str, Any]:
         }
     except Exception as exc:  # noqa: BLE001 - reported, not raised: info must always print
         info["models"] = {"error": str(exc)}
+    try:
+        from .body import load_body_model
+
+        body = load_body_model()
+        info["models"]["body"] = {"name": body.name, "vertices": int(len(body.vertices)), "faces": int(len(body.faces)),
+                                  "segments": body.num_segments}  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        info["models"]["body"] = {"error": str(exc)}
     if check_egl:
         ok, detail = egl_status()
         info["egl"] = {"works": ok, "detail": detail}

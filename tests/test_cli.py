@@ -178,6 +178,7 @@ def test_info_reports_versions_device_and_models(capsys):
     assert main(["info", "--json", "--no-egl"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["versions"]["mediapipe"] == "0.10.21"
+    assert info["models"]["body"] == {"name": "arsdk-anny-17", "vertices": 13718, "faces": 27420, "segments": 17}
     assert info["device"]["selected"] in ("cpu", "cuda")
     assert info["models"]["pose_landmarker_task"].endswith(".task")
 
