@@ -40,8 +40,24 @@ _TREE: tuple[tuple[int, int], ...] = (
     (_EAR_MID, 5), (_EAR_MID, 6), (_EAR_MID, 7), (_EAR_MID, 8), (_EAR_MID, 9), (_EAR_MID, 10),
 )  # fmt: skip
 """Skeleton edges (parent, child) over the 33 landmarks and three midpoints, from the hips outwards."""
+_PARENTS = np.array([p for p, _ in _TREE])
+_CHILDREN = np.array([c for _, c in _TREE])
+
+
+def _ancestry() -> np.ndarray:
+    """(36, edges) 0/1: which skeleton edges lie on the path from the hips to each point."""
+    out = np.zeros((36, len(_TREE)))
+    for k, (parent, child) in enumerate(_TREE):  # edges come parents first
+        out[child] = out[parent]
+        out[child, k] = 1.0
+    return out
+
+
+_ANCESTRY = _ancestry()
+
 _SCALE_BONES = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28), (11, 23),
                 (12, 24), (11, 12), (23, 24))  # fmt: skip
+_SCALE_A, _SCALE_B = (np.array(side) for side in zip(*_SCALE_BONES))
 # Limb segments: (segment, parent segment, start landmark, end landmark)
 _LIMBS = ((5, 2, 11, 13), (6, 2, 12, 14), (7, 5, 13, 15), (8, 6, 14, 16),
           (11, 0, 23, 25), (12, 0, 24, 26), (13, 11, 25, 27), (14, 12, 26, 28))  # fmt: skip
@@ -205,19 +221,15 @@ def _relative_depth(person: Person, px_per_m: float) -> tuple[np.ndarray, np.nda
 def _px_per_m(xy: np.ndarray, world: np.ndarray, rest: np.ndarray, visible: np.ndarray) -> float:
     """Pixels per metre at the person's depth: each bone's 2D length over its model length, with the length
     the bone loses to its tilt out of the image (from the 3D landmarks) put back."""
-    ratios, weights = [], []
-    for a, b in _SCALE_BONES:
-        length_m = _norm(rest[a] - rest[b])
-        w3 = world[b] - world[a]
-        norm3 = _norm(w3)
-        if length_m < 0.05 or norm3 < 1e-6:
-            continue
-        in_plane = _norm(w3[:2]) / norm3
-        if in_plane < 0.5:  # strongly foreshortened: unreliable
-            continue
-        ratios.append(_norm(xy[b] - xy[a]) / (length_m * in_plane))
-        weights.append(1.0 if visible[a] and visible[b] else 0.3)
-    if not ratios:
+    a, b = _SCALE_A, _SCALE_B
+    length_m = np.linalg.norm(rest[a] - rest[b], axis=1)
+    w3 = world[b] - world[a]
+    norm3 = np.linalg.norm(w3, axis=1)
+    in_plane = np.linalg.norm(w3[:, :2], axis=1) / np.maximum(norm3, 1e-12)
+    usable = (length_m >= 0.05) & (norm3 >= 1e-6) & (in_plane >= 0.5)  # strongly foreshortened: unreliable
+    ratios = (np.linalg.norm(xy[b] - xy[a], axis=1) / np.maximum(length_m * in_plane, 1e-9))[usable]
+    weights = np.where(visible[a] & visible[b], 1.0, 0.3)[usable]
+    if ratios.size == 0:
         torso_px = float(np.linalg.norm(xy[[11, 12]].mean(0) - xy[[23, 24]].mean(0)))
         torso_m = float(np.linalg.norm(rest[[11, 12]].mean(0) - rest[[23, 24]].mean(0)))
         return max(torso_px / max(torso_m, 1e-3), 1.0)
@@ -247,14 +259,10 @@ def lift_landmarks(xy: np.ndarray, depth_m: np.ndarray, world: np.ndarray, rest_
     w3 = _with_midpoints(world)
     rest = _with_midpoints(rest_points.astype(np.float64))
     rays = np.column_stack([(pix[:, 0] - camera.cx) / camera.fx, (pix[:, 1] - camera.cy) / camera.fy, np.ones(len(pix))])
-    z = np.zeros(len(pix))
-    z[_HIP_MID] = camera.fx / px_per_m
-    for parent, child in _TREE:
-        length = _norm(rest[child] - rest[parent])
-        measured = _norm(w3[child] - w3[parent])
-        dz = (dep[child] - dep[parent]) * length / max(measured, 1e-3)
-        z[child] = z[parent] + float(np.clip(dz, -length, length))
-    z = np.maximum(z, 0.05)
+    length = np.linalg.norm(rest[_CHILDREN] - rest[_PARENTS], axis=1)
+    measured = np.maximum(np.linalg.norm(w3[_CHILDREN] - w3[_PARENTS], axis=1), 1e-3)
+    dz = np.clip((dep[_CHILDREN] - dep[_PARENTS]) * length / measured, -length, length)
+    z = np.maximum(camera.fx / px_per_m + _ANCESTRY @ dz, 0.05)  # each point: the hips' depth + its path's steps
     return rays * z[:, None]
 
 
