@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from arsdk.estimators.proposals import box_iou
 from tests.conftest import DATA, data_file, read_video_frame
 
 __all__ = ["Case", "base_cases", "hard_cases", "empty_scenes", "match", "recall_and_extras"]
@@ -151,21 +152,11 @@ def empty_scenes() -> list[tuple[str, np.ndarray]]:
             ("gradient", gradient), ("noise", noise)]  # fmt: skip
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = lambda r: (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])  # noqa: E731
-    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-9)
-
-
 def match(truth: np.ndarray, found: np.ndarray, min_iou: float = 0.5) -> tuple[int, int]:
     """(people found, detections that match nobody) by greedy one-to-one matching at ``min_iou``."""
     if len(truth) == 0 or len(found) == 0:
         return 0, len(found)
-    iou = _iou(truth, found)
+    iou = box_iou(truth, found)
     hits, used = 0, set()
     for t, f in sorted(((t, f) for t in range(len(truth)) for f in range(len(found))), key=lambda tf: -iou[tf]):
         if iou[t, f] < min_iou:

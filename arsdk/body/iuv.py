@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ..errors import ConfigError
+from ..estimators.proposals import box_iou
 from ..types import Body, CameraIntrinsics, Person, PersonIUV
 from .fit import BodyFitOptions, BodyFitState, fit_body
 from .model import GIRTH_GROUPS, SEGMENT_GIRTH_GROUP, BodyModel, load_body_model
@@ -141,7 +142,9 @@ def body_raster(person: Person, body: Body, resolution_wh: tuple[int, int], mode
     x0, y0, x1, y1 = window
     grid = (int(np.floor(x0 * scale)), int(np.floor(y0 * scale)), int(np.ceil(x1 * scale)), int(np.ceil(y1 * scale)))
     raster = rasterize(vertices, faces, coarse, grid, depth_bias=_torso_bias(model))
-    frame = (int(round(grid[0] / scale)), int(round(grid[1] / scale)), int(round(grid[2] / scale)), int(round(grid[3] / scale)))
+    width, height = resolution_wh
+    frame = (max(int(round(grid[0] / scale)), 0), max(int(round(grid[1] / scale)), 0),
+             min(int(round(grid[2] / scale)), width), min(int(round(grid[3] / scale)), height))  # fmt: skip
     return dataclasses.replace(raster, scale=scale, frame_xyxy=frame)
 
 
@@ -245,14 +248,6 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
     return PersonIUV((fx0, fy0, fx1, fy1), part, uv)
 
 
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 class BodyTracks:
     """Per-person fit state from frame to frame, matched by box overlap (works without the tracker)."""
 
@@ -262,8 +257,11 @@ class BodyTracks:
 
     def match(self, persons: tuple[Person, ...]) -> list[BodyFitState | None]:
         """The previous frame's state of each person (greedy by overlap), or None for someone new."""
-        pairs = sorted(((_box_iou(p.box_xyxy, box), i, j) for i, p in enumerate(persons)
-                        for j, (box, _) in enumerate(self._previous)), reverse=True)  # fmt: skip
+        if not persons or not self._previous:
+            return [None] * len(persons)
+        iou = box_iou(np.stack([p.box_xyxy for p in persons]), np.stack([box for box, _ in self._previous]))
+        pairs = sorted(((float(iou[i, j]), i, j) for i in range(len(persons)) for j in range(len(self._previous))),
+                       reverse=True)  # fmt: skip
         states: list[BodyFitState | None] = [None] * len(persons)
         used: set[int] = set()
         for iou, i, j in pairs:
@@ -368,10 +366,10 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
     """
     model = load_body_model()
     states = tracks.match(persons) if tracks is not None else [None] * len(persons)
+    time_s = None if timestamp_ms is None else timestamp_ms / 1000.0
     out: list[BodyIUV | None] = []
     entries = []
     for person, state in zip(persons, states):
-        time_s = None if timestamp_ms is None else timestamp_ms / 1000.0
         fitted = fit_body(person, resolution_wh, options.fit, state, model, time_s=time_s)
         if fitted is None:
             out.append(None)
@@ -380,21 +378,21 @@ def fit_frame(persons: tuple[Person, ...], resolution_wh: tuple[int, int], optio
         raster = body_raster(person, body, resolution_wh, model, options.max_raster_height_px)
         due = (new_state.frames - 1) % options.refit_interval == 0 or not new_state.girth_measured
         wanted = measure_fullness(person, body, raster, options, model) if options.fit_girth and due else None
-        if wanted is not None:
-            if not new_state.girth_measured:
-                for _ in range(options.girth_iterations):
-                    refitted = fit_body(person, resolution_wh, options.fit, state, model, girth=wanted.girth,
-                                        flesh_offset_m=wanted.flesh_offset_m, time_s=time_s, filtered=new_state)  # fmt: skip
-                    if refitted is None:
-                        break
-                    body, new_state = refitted
-                    raster = body_raster(person, body, resolution_wh, model)
+        if wanted is not None and not new_state.girth_measured:
+            for iteration in range(options.girth_iterations):
+                refitted = fit_body(person, resolution_wh, options.fit, state, model, girth=wanted.girth,
+                                    flesh_offset_m=wanted.flesh_offset_m, time_s=time_s, filtered=new_state)  # fmt: skip
+                if refitted is None:
+                    break
+                body, new_state = refitted
+                raster = body_raster(person, body, resolution_wh, model, options.max_raster_height_px)
+                if iteration + 1 < options.girth_iterations:  # the last render is kept, not measured again
                     wanted = measure_fullness(person, body, raster, options, model) or wanted
-                new_state.girth, new_state.flesh_offset_m, new_state.girth_measured = body.girth, body.flesh_offset_m, True
-            else:
-                k = options.fit.proportion_smoothing
-                new_state.girth = k * new_state.girth + (1 - k) * wanted.girth
-                new_state.flesh_offset_m = k * new_state.flesh_offset_m + (1 - k) * wanted.flesh_offset_m
+            new_state.girth, new_state.flesh_offset_m, new_state.girth_measured = body.girth, body.flesh_offset_m, True
+        elif wanted is not None:
+            k = options.fit.proportion_smoothing
+            new_state.girth = k * new_state.girth + (1 - k) * wanted.girth
+            new_state.flesh_offset_m = k * new_state.flesh_offset_m + (1 - k) * wanted.flesh_offset_m
         entries.append((person.box_xyxy, new_state))
         out.append(BodyIUV(body, raster))
     if tracks is not None:
