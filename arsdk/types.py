@@ -23,6 +23,7 @@ __all__ = [
     "NUM_LANDMARKS",
     "LANDMARK_NAMES",
     "SKELETON_EDGES",
+    "LANDMARK_MIRROR",
     "Frame",
     "Landmarks",
     "WorldLandmarks",
@@ -46,6 +47,11 @@ LANDMARK_NAMES: tuple[str, ...] = (
     "left_foot_index", "right_foot_index",
 )  # fmt: skip
 """Landmark names by index; left/right are the person's own."""
+
+LANDMARK_MIRROR: tuple[int, ...] = (0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22,
+                                    21, 24, 23, 26, 25, 28, 27, 30, 29, 32, 31)  # fmt: skip
+"""Landmark order with left and right swapped: ``points[LANDMARK_MIRROR]`` relabels a person's landmarks as
+mirroring the image does (each left point becomes the right one and the reverse)."""
 
 SKELETON_EDGES: tuple[tuple[int, int], ...] = (
     (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24), (23, 25),

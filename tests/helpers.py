@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from arsdk import Frame, Landmarks, Person
+from arsdk.types import LANDMARK_MIRROR
 
 
-LR_SWAP = [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23, 26, 25, 28,
-           27, 30, 29, 32, 31]  # fmt: skip
+LR_SWAP = list(LANDMARK_MIRROR)
 """BlazePose landmark order with left and right swapped (what mirroring the image does to the labels)."""
 
 

@@ -233,11 +233,45 @@ def test_followed_people_keep_one_state_each_and_nothing_grows(sample_clip):
     capture.release()
 
 
+def _relabelled(person):
+    """The person with its landmarks' left and right labels exchanged, as a landmark model's swap does."""
+    lm, world = person.landmarks, person.world_landmarks
+    landmarks = Landmarks(lm.xy_px[LR_SWAP], lm.z_px[LR_SWAP], lm.visibility[LR_SWAP], lm.presence[LR_SWAP])
+    return person.replace(landmarks=landmarks, world_landmarks=WorldLandmarks(world.xyz_m[LR_SWAP]), iuv=None, body=None)
+
+
+def test_a_left_right_swap_of_the_landmarks_does_not_turn_a_followed_body_around(scene_people, scene_images):
+    wh = _wh(scene_images["messi5"])
+    person = scene_people["messi5"][0].replace(iuv=None, body=None)
+    swapped = _relabelled(person)
+    stage = DenseIUVStage(temporal=True)
+    hold = BodyFitOptions().side_hold_frames
+    assert hold >= 2
+    sequence = [person, person] + [swapped] * (hold + 1)
+    outs = [stage.apply((p,), wh, 100.0 * k)[0] for k, p in enumerate(sequence)]
+
+    def front(out):
+        return np.isin(out.iuv.part_index, (2,)).sum() / np.isin(out.iuv.part_index, (1, 2)).sum()
+
+    assert front(outs[1]) > 0.8, "messi faces the camera"
+    for out in outs[2 : 2 + hold - 1]:  # held: the body keeps its sides and keeps facing the camera
+        assert front(out) > 0.8
+        np.testing.assert_allclose(out.body.joints_xy[[25, 26]], person.landmarks.xy_px[[25, 26]], atol=15)
+    assert front(outs[-1]) < 0.5, "the landmarks insisted: the body follows their sides"
+    stage = DenseIUVStage(DenseOptions(body=BodyIUVOptions(fit=BodyFitOptions(side_hold_frames=0))), temporal=True)
+    outs = [stage.apply((p,), wh, 100.0 * k)[0] for k, p in enumerate(sequence[:3])]
+    knees = person.landmarks.xy_px[[25, 26]]
+    assert np.linalg.norm(knees[0] - knees[1]) > 40
+    moved = np.linalg.norm(outs[2].body.joints_xy[[25, 26]] - knees, axis=1)
+    assert moved.max() > 30, "without the hold the filtered body is dragged towards the swapped sides"
+
+
 def test_part_flicker_is_lower_with_the_body(sample_clip):
     """A fast representative of the benchmark's 150-frame measurement (arsdk.bench.body)."""
     capsules = part_flicker(sample_clip, 20, "capsules")
     body = part_flicker(sample_clip, 20, "body")
     assert body["links"] >= 40 and capsules["links"] >= 40
+    assert body["changed_following"] < capsules["changed_following"]
     assert body["changed"] < capsules["changed"]
 
 
@@ -245,4 +279,6 @@ def test_part_flicker_is_lower_with_the_body(sample_clip):
 def test_part_flicker_over_150_frames_of_vtest():
     capsules = part_flicker(data_file("vtest.avi"), 150, "capsules")
     body = part_flicker(data_file("vtest.avi"), 150, "body")
+    assert body["changed_following"] <= 0.7 * capsules["changed_following"]
     assert body["changed"] < capsules["changed"]
+    assert body["translation_floor"] > 0.7 * body["changed"], "at a fixed pixel most change is the walk itself"

@@ -53,8 +53,11 @@ def targets_of(results: dict) -> list[Target]:
         out.append(Target("body joints reprojection / person height, median", float(body["median_reprojection"]), 0.05, False,
                           "model landmarks against BlazePose's 2D landmarks"))  # fmt: skip
         if body.get("flicker_reduction") is not None:
-            out.append(Target("part flicker reduction, body against capsules (same pixel)", float(body["flicker_reduction"]),
-                              0.30, True, f"following each person: {body['flicker_reduction_following']:.2f} lower"))  # fmt: skip
+            floor = body["flicker"]["body"].get("translation_floor")
+            out.append(Target("part flicker reduction, body against capsules (following each person)",
+                              float(body["flicker_reduction_following"]), 0.30, True,
+                              f"same pixel: {body['flicker_reduction']:.2f} lower, where moving alone changes "
+                              f"{floor:.2f} of the pixels"))  # fmt: skip
     transport = results.get("transport")
     if transport:
         ratio = transport["arsdk"]["throughput_fps"] / transport["imagezmq"]["throughput_fps"]

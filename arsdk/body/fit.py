@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..tracking.one_euro import OneEuroFilter
-from ..types import Body, CameraIntrinsics, Person
+from ..types import LANDMARK_MIRROR, Body, CameraIntrinsics, Landmarks, Person, WorldLandmarks
 from .model import BodyModel, load_body_model
 
 __all__ = ["BodyFitOptions", "BodyFitState", "camera_for", "fit_body", "lift_landmarks"]
@@ -88,17 +88,22 @@ class BodyFitOptions:
             directions are not delayed.
         proportion_smoothing: weight of the running proportions against this frame's (they settle over about
             ``1 / (1 - proportion_smoothing)`` frames and are then held).
+        side_hold_frames: a followed person's left and right sides are kept from frame to frame: when the
+            landmarks' left and right limbs match the previous frame's the other way round (the landmark
+            model swapped the sides, which turns the whole body around), the body keeps its sides until
+            this many frames in a row say otherwise. 0: follow the landmarks' sides every frame.
     """
 
     fov_deg: float = 60.0
     focal_px: float | None = None
     min_core_visibility: float = 0.3
     max_stretch: float = 1.35
-    min_cutoff_hz: float = 1.0
-    beta: float = 1.0
+    min_cutoff_hz: float = 0.4
+    beta: float = 0.5
     depth_cutoff_scale: float = 0.5
     turn_smoothing: float = 0.6
     proportion_smoothing: float = 0.7
+    side_hold_frames: int = 3
 
     def __post_init__(self) -> None:
         if not 10.0 <= self.fov_deg <= 170.0:
@@ -110,6 +115,8 @@ class BodyFitOptions:
         if self.min_cutoff_hz <= 0 or self.beta < 0 or self.depth_cutoff_scale <= 0:
             raise ConfigError("min_cutoff_hz and depth_cutoff_scale must be > 0 and beta >= 0, got "
                               f"{self.min_cutoff_hz}, {self.depth_cutoff_scale}, {self.beta}")  # fmt: skip
+        if self.side_hold_frames < 0:
+            raise ConfigError(f"side_hold_frames must be >= 0, got {self.side_hold_frames}")
         for name in ("min_core_visibility", "turn_smoothing", "proportion_smoothing"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
@@ -129,6 +136,8 @@ class BodyFitState:
     flesh_offset_m: np.ndarray | None = None
     girth_measured: bool = False
     frames: int = 1
+    sides_swapped: bool = False
+    side_disagreements: int = 0
 
 
 def camera_for(resolution_wh: tuple[int, int], options: BodyFitOptions | None = None) -> CameraIntrinsics:
@@ -266,6 +275,52 @@ def lift_landmarks(xy: np.ndarray, depth_m: np.ndarray, world: np.ndarray, rest_
     return rays * z[:, None]
 
 
+_SIDE_POINTS = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+"""Shoulders, elbows, wrists, hips, knees and ankles: what decides whether the sides swapped."""
+_SIDE_SWAP_RATIO = 0.6
+"""The other labelling must explain the motion this much better than the landmarks' own to count as a swap."""
+_PERSON_HEIGHT_M = 1.7
+
+
+def _with_sides_swapped(person: Person) -> Person:
+    """The person with its landmarks' left and right labels exchanged (positions unchanged)."""
+    lm, world = person.landmarks, person.world_landmarks
+    assert lm is not None
+    order = list(LANDMARK_MIRROR)
+    landmarks = Landmarks(lm.xy_px[order], lm.z_px[order], lm.visibility[order], lm.presence[order])
+    return person.replace(landmarks=landmarks,
+                          world_landmarks=None if world is None else WorldLandmarks(world.xyz_m[order]))  # fmt: skip
+
+
+def _sides_disagree(person: Person, state: BodyFitState) -> bool:
+    """Whether this frame's landmarks match the previous frame's (the body's) with left and right exchanged."""
+    assert person.landmarks is not None
+    xy = person.landmarks.xy_px.astype(np.float64)
+    metres = _PERSON_HEIGHT_M / state.height_px
+    now = np.zeros((33, 3))
+    before = np.zeros((33, 3))
+    now[:, :2] = (xy - xy[[23, 24]].mean(axis=0)) * metres
+    before[:, :2] = (state.xy - state.xy[[23, 24]].mean(axis=0)) * metres
+    if person.world_landmarks is not None:  # depth is what tells a near limb from a far one seen side-on
+        now[:, 2], before[:, 2] = person.world_landmarks.xyz_m[:, 2], state.depth
+    mirror = np.array(LANDMARK_MIRROR)
+    same = float(np.linalg.norm(now[_SIDE_POINTS] - before[_SIDE_POINTS], axis=1).sum())
+    swapped = float(np.linalg.norm(now[mirror[_SIDE_POINTS]] - before[_SIDE_POINTS], axis=1).sum())
+    return swapped < _SIDE_SWAP_RATIO * same
+
+
+def _hold_sides(person: Person, state: BodyFitState | None, hold: int) -> tuple[Person, bool, int]:
+    """(the person as the body labels it, whether its sides are exchanged, disagreements in a row)."""
+    if state is None or hold == 0:
+        return person, False, 0
+    if not _sides_disagree(person, state):
+        return person, False, 0
+    count = state.side_disagreements + 1
+    if count >= hold:  # the landmarks insist: the person did turn (or the body had it wrong)
+        return person, False, 0
+    return _with_sides_swapped(person), True, count
+
+
 def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOptions | None = None,
              state: BodyFitState | None = None, model: BodyModel | None = None,
              shape: np.ndarray | None = None, girth: np.ndarray | None = None,
@@ -292,9 +347,15 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
     """
     options = options or BodyFitOptions()
     model = model or load_body_model()
-    lm = person.landmarks
-    if lm is None:
+    if person.landmarks is None:
         return None
+    if filtered is not None:  # a refit of this frame: the sides were decided by its first fit
+        swapped, disagreements = filtered.sides_swapped, filtered.side_disagreements
+        person = _with_sides_swapped(person) if swapped else person
+    else:
+        person, swapped, disagreements = _hold_sides(person, state, options.side_hold_frames)
+    lm = person.landmarks
+    assert lm is not None
     xy = lm.xy_px.astype(np.float64)
     if not np.isfinite(xy).all() or float(lm.visibility[list(_CORE)].mean()) < options.min_core_visibility:
         return None
@@ -355,7 +416,7 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
     )
     new_state = BodyFitState(height_px=height, filters=filters, xy=xy, depth=depth, stretch=stretch, rotations=rotations, girth=np.asarray(girth, np.float32).copy(),
                              flesh_offset_m=np.asarray(flesh_offset_m, np.float32).copy(), girth_measured=state is not None and state.girth_measured,
-                             frames=frames)  # fmt: skip
+                             frames=frames, sides_swapped=swapped, side_disagreements=disagreements)  # fmt: skip
     return body, new_state
 
 

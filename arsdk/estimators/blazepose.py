@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import ConfigError, ModelLoadError
-from ..types import NUM_LANDMARKS, BoxRaster, Landmarks, WorldLandmarks
+from ..types import LANDMARK_MIRROR, NUM_LANDMARKS, BoxRaster, Landmarks, WorldLandmarks
 from .roi import Roi, roi_from_alignment
 
 __all__ = ["LandmarkResult", "BlazePoseLandmarkModel", "litert_available"]
@@ -50,8 +50,7 @@ class LandmarkResult:
 
 
 # Landmark order with left and right swapped (the 6 alignment points 33..38 have no side).
-_MIRROR_ORDER = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23,
-                          26, 25, 28, 27, 30, 29, 32, 31, 33, 34, 35, 36, 37, 38])  # fmt: skip
+_MIRROR_ORDER = np.array([*LANDMARK_MIRROR, 33, 34, 35, 36, 37, 38])
 
 
 def _unmirror(outputs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
