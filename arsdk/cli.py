@@ -48,7 +48,10 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
                    help="densepose: resize input so its short side has this many pixels (default 800, as trained)")
     g.add_argument("--max-persons", type=int, default=10, help="at most this many people per frame (default 10)")
     g.add_argument("--min-score", type=float, default=0.5, help="pose-presence score a person needs (default 0.5)")
-    g.add_argument("--no-hog", action="store_true", help="skip the HOG proposals (faster; misses small people)")
+    g.add_argument("--no-detector", action="store_true", help="skip the SSDLite person detector (people without a "
+                   "visible face are then found by HOG, or not at all with --no-hog)")
+    g.add_argument("--hog", action="store_true", help="also run OpenCV's HOG people detector (~200 ms a frame)")
+    g.add_argument("--no-hog", action="store_true", help="never run HOG, even without the person detector")
     g.add_argument("--no-blazepose", action="store_true", help="skip the BlazePose full-frame detector")
     g.add_argument("--segmentation", action="store_true",
                    help="also look for people where MediaPipe's selfie segmentation sees them (people seen from "
@@ -239,7 +242,8 @@ def _estimator(args: argparse.Namespace, video: bool, live: bool = False):
         running_mode=RunMode.VIDEO if video else RunMode.IMAGE,
         max_persons=args.max_persons,
         min_person_score=args.min_score,
-        use_hog=not args.no_hog,
+        use_detector=False if args.no_detector else None,
+        use_hog=True if args.hog else False if args.no_hog else None,
         use_blazepose=not args.no_blazepose,
         use_segmentation=getattr(args, "segmentation", False),
         proposal_interval=args.proposal_interval,

@@ -94,6 +94,12 @@ def collect_info(check_egl: bool = True) -> dict[str, Any]:
                                   "segments": body.num_segments}  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         info["models"]["body"] = {"error": str(exc)}
+    try:
+        from .estimators.person_detector import find_detector_graph
+
+        info["models"]["person_detector"] = str(find_detector_graph())
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        info["models"]["person_detector"] = f"not installed ({exc})"
     if check_egl:
         ok, detail = egl_status()
         info["egl"] = {"works": ok, "detail": detail}

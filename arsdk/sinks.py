@@ -1,4 +1,5 @@
-"""Where results go: a video file, a window, a folder of images. Each sink is a context manager."""
+"""Where results go: a video file, one image, a folder of images, MJPEG on stdout, a window. Each sink is a
+context manager."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import cv2
 from .errors import ConfigError, SourceError
 from .types import FrameResult
 
-__all__ = ["VideoFileSink", "WindowSink", "ImageFolderSink", "display_available"]
+__all__ = ["VIDEO_EXTENSIONS", "VideoFileSink", "ImageFileSink", "ImageFolderSink", "MjpegSink", "WindowSink",
+           "display_available"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 _FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+VIDEO_EXTENSIONS = frozenset(_FOURCC)
+"""The video files :class:`VideoFileSink` writes."""
 
 
 class _SinkBase:
@@ -92,6 +96,66 @@ class ImageFolderSink(_SinkBase):
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class ImageFileSink(_SinkBase):
+    """Writes the output image of a one-image source to ``path`` (any extension OpenCV writes).
+
+    Raises:
+        SourceError: the image cannot be written, or a second frame arrives (a video needs a video or a folder).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.frames_written = 0
+
+    def write(self, result: FrameResult) -> None:
+        """Write the image."""
+        if self.frames_written:
+            raise SourceError(f"{self.path}: one image holds one frame; write a video or a folder for more")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(self.path), result.output_bgr):
+            raise SourceError(f"{self.path}: cannot write the image; check the extension and that the folder is writable")
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class MjpegSink(_SinkBase):
+    """Writes each output image as a JPEG, one after the other, to a binary stream (default: stdout), the
+    MJPEG stream that ``ffmpeg -f mjpeg -i -`` or ``ffplay -f mjpeg -`` reads.
+
+    A reader that goes away ends the run quietly (``quit_requested``), as closing a window does.
+    """
+
+    def __init__(self, stream=None, quality: int = 90) -> None:  # noqa: ANN001
+        self._stream = stream if stream is not None else sys.stdout.buffer
+        self.quality = quality
+        self.frames_written = 0
+        self.quit_requested = False
+
+    def write(self, result: FrameResult) -> None:
+        """Append one JPEG."""
+        if self.quit_requested:
+            return
+        ok, data = cv2.imencode(".jpg", result.output_bgr, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        if not ok:  # pragma: no cover - OpenCV encodes any 8-bit BGR image
+            raise SourceError("cannot encode the frame as JPEG")
+        try:
+            self._stream.write(data.tobytes())
+            self._stream.flush()
+        except (BrokenPipeError, ValueError):
+            self.quit_requested = True
+            return
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Flush; a reader that went away is not an error."""
+        try:
+            self._stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
 
 
 def display_available() -> bool:

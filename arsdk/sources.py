@@ -246,7 +246,7 @@ class FolderSource(_ImageListSource):
                        key=_natural_key)  # fmt: skip
         if not paths:
             exts = ", ".join(sorted(IMAGE_EXTENSIONS))
-            raise SourceError(f"{path}: folder holds no images ({exts}); point --source at images or a video")
+            raise SourceError(f"{path}: folder holds no images ({exts}); point SOURCE at images or a video")
         super().__init__(str(path), paths, options)
 
 
@@ -358,7 +358,7 @@ def _live_open_message(source_id: str, options: SourceOptions) -> str:
     if source_id.isdigit():
         return (
             f"no camera at index {source_id}: check that it is plugged in and not used by another program, "
-            "or pass a video file with --source"
+            "or pass a video file as the source"
         )
     return (
         f"{source_id}: cannot open the stream within {options.open_timeout_ms} ms (host unreachable, wrong "

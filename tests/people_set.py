@@ -31,11 +31,14 @@ class Case:
         name: where it comes from and what was done to it.
         image_bgr: the image.
         boxes_xyxy: (N, 4) float32 ground-truth boxes.
+        ignore: (H, W) bool, where people are not labelled (PoseTrack's ignore regions: crowds); a detection
+            mostly inside it is neither a hit nor an unlabelled detection. None: everyone is labelled.
     """
 
     name: str
     image_bgr: np.ndarray
     boxes_xyxy: np.ndarray
+    ignore: np.ndarray | None = None
 
 
 def _coco(folder: str, annotations: str, prefix: str = "") -> list[Case]:
@@ -55,7 +58,12 @@ def _coco(folder: str, annotations: str, prefix: str = "") -> list[Case]:
         h, w = picture.shape[:2]
         clipped = np.clip(np.array(boxes[image["id"]], np.float32), 0, [w, h, w, h])
         file = Path(image["file_name"])
-        cases.append(Case(f"{folder}/{file.parent.name}/{file.name}", picture, clipped))
+        ignore = None
+        mask_path = root / "mask" / file.parent.parent.name / file.parent.name / file.name
+        if mask_path.is_file():  # PoseTrack: white where people were left unlabelled
+            mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
+            ignore = mask > 127 if mask is not None and mask.shape == (h, w) else None
+        cases.append(Case(f"{folder}/{file.parent.name}/{file.name}", picture, clipped, ignore))
     return cases
 
 
@@ -88,7 +96,8 @@ def base_cases() -> tuple[Case, ...]:
 def _mirrored(case: Case) -> Case:
     w = case.image_bgr.shape[1]
     boxes = case.boxes_xyxy[:, [2, 1, 0, 3]] * [-1, 1, -1, 1] + [w, 0, w, 0]
-    return Case(case.name + " mirrored", np.ascontiguousarray(case.image_bgr[:, ::-1]), boxes.astype(np.float32))
+    ignore = None if case.ignore is None else np.ascontiguousarray(case.ignore[:, ::-1])
+    return Case(case.name + " mirrored", np.ascontiguousarray(case.image_bgr[:, ::-1]), boxes.astype(np.float32), ignore)
 
 
 def _cut_at_right(case: Case) -> Case | None:
@@ -102,19 +111,23 @@ def _cut_at_right(case: Case) -> Case | None:
     visible = (kept[:, 2] - kept[:, 0]) >= 0.5 * (boxes[:, 2] - boxes[:, 0])  # at least half of a person shows
     if cut < 64 or not visible.any():
         return None
-    return Case(case.name + " cut at the right edge", np.ascontiguousarray(case.image_bgr[:, :cut]), kept[visible])
+    ignore = None if case.ignore is None else np.ascontiguousarray(case.ignore[:, :cut])
+    return Case(case.name + " cut at the right edge", np.ascontiguousarray(case.image_bgr[:, :cut]), kept[visible], ignore)
 
 
 def _dark(case: Case) -> Case:
     dark = (255.0 * (case.image_bgr / 255.0) ** 2.2 * 0.35).astype(np.uint8)  # night: dim, crushed shadows
-    return Case(case.name + " dark", dark, case.boxes_xyxy)
+    return Case(case.name + " dark", dark, case.boxes_xyxy, case.ignore)
 
 
 def _scaled(case: Case, factor: float) -> Case:
     h, w = case.image_bgr.shape[:2]
     image = cv2.resize(case.image_bgr, (max(int(w * factor), 1), max(int(h * factor), 1)), interpolation=cv2.INTER_AREA
                        if factor < 1 else cv2.INTER_LINEAR)  # fmt: skip
-    return Case(f"{case.name} scaled {factor:g}", image, (case.boxes_xyxy * factor).astype(np.float32))
+    ignore = None
+    if case.ignore is not None:
+        ignore = cv2.resize(case.ignore.astype(np.uint8), (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    return Case(f"{case.name} scaled {factor:g}", image, (case.boxes_xyxy * factor).astype(np.float32), ignore)
 
 
 def _covered(case: Case) -> Case:
@@ -123,7 +136,7 @@ def _covered(case: Case) -> Case:
     for x0, y0, x1, y1 in case.boxes_xyxy.astype(int):
         third = (y1 - y0) // 3
         cv2.rectangle(image, (x0 - 4, y0 + third), (x1 + 4, y0 + 2 * third), (110, 110, 110), -1)
-    return Case(case.name + " covered", image, case.boxes_xyxy)
+    return Case(case.name + " covered", image, case.boxes_xyxy, case.ignore)
 
 
 @lru_cache(maxsize=1)
@@ -152,20 +165,32 @@ def empty_scenes() -> list[tuple[str, np.ndarray]]:
             ("gradient", gradient), ("noise", noise)]  # fmt: skip
 
 
-def match(truth: np.ndarray, found: np.ndarray, min_iou: float = 0.5) -> tuple[int, int]:
-    """(people found, detections that match nobody) by greedy one-to-one matching at ``min_iou``."""
-    if len(truth) == 0 or len(found) == 0:
-        return 0, len(found)
-    iou = box_iou(truth, found)
-    hits, used = 0, set()
-    for t, f in sorted(((t, f) for t in range(len(truth)) for f in range(len(found))), key=lambda tf: -iou[tf]):
-        if iou[t, f] < min_iou:
-            break
-        if t in used or ("f", f) in used:
-            continue
-        used |= {t, ("f", f)}
-        hits += 1
-    return hits, len(found) - hits
+def match(truth: np.ndarray, found: np.ndarray, min_iou: float = 0.5,
+          ignore: np.ndarray | None = None) -> tuple[int, int]:  # fmt: skip
+    """(people found, detections that match nobody) by greedy one-to-one matching at ``min_iou``; unmatched
+    detections with most of their box inside ``ignore`` (H, W bool) do not count."""
+    unmatched = list(range(len(found)))
+    hits = 0
+    if len(truth) and len(found):
+        iou = box_iou(truth, found)
+        used: set = set()
+        for t, f in sorted(((t, f) for t in range(len(truth)) for f in range(len(found))), key=lambda tf: -iou[tf]):
+            if iou[t, f] < min_iou:
+                break
+            if t in used or ("f", f) in used:
+                continue
+            used |= {t, ("f", f)}
+            unmatched.remove(f)
+            hits += 1
+    if ignore is not None:
+        unmatched = [f for f in unmatched if _inside_share(found[f], ignore) < 0.5]
+    return hits, len(unmatched)
+
+
+def _inside_share(box_xyxy: np.ndarray, region: np.ndarray) -> float:
+    h, w = region.shape
+    x0, y0, x1, y1 = np.clip(np.round(box_xyxy).astype(int), 0, [w, h, w, h])
+    return float(region[y0:y1, x0:x1].mean()) if x1 > x0 and y1 > y0 else 0.0
 
 
 def recall_and_extras(cases, find) -> tuple[float, float, list[str]]:  # noqa: ANN001
@@ -175,7 +200,7 @@ def recall_and_extras(cases, find) -> tuple[float, float, list[str]]:  # noqa: A
     missed = []
     for case in cases:
         found = find(case.image_bgr)
-        h, e = match(case.boxes_xyxy, found)
+        h, e = match(case.boxes_xyxy, found, ignore=case.ignore)
         hits, total, extras = hits + h, total + len(case.boxes_xyxy), extras + e
         if h < len(case.boxes_xyxy):
             missed.append(f"{case.name}: {h}/{len(case.boxes_xyxy)}")

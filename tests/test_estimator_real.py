@@ -95,7 +95,7 @@ def test_video_mode_follows_people_and_rejects_going_backwards(sample_clip):
             assert ok
             persons = estimator.infer(Frame(image, index, index * 100.0, "clip"))
             counts.append(len(persons))
-            searched.append("proposals_hog" in estimator.clock.last_ms)
+            searched.append("proposals_detector" in estimator.clock.last_ms)
             if not searched[-1]:  # frames without proposals: people come from followed ROIs only
                 assert {p.proposal for p in persons} <= {"track"}
         with pytest.raises(ConfigError, match="increasing frame indices"):
@@ -109,7 +109,7 @@ def test_video_mode_follows_people_and_rejects_going_backwards(sample_clip):
     [
         (dict(max_persons=0), "max_persons"),
         (dict(min_person_score=1.5), "min_person_score"),
-        (dict(use_hog=False, use_blazepose=False, use_segmentation=False), "at least one proposal stage"),
+        (dict(use_hog=False, use_detector=False, use_blazepose=False, use_segmentation=False), "at least one proposal stage"),
         (dict(proposal_interval=0), "proposal_interval"),
     ],
 )

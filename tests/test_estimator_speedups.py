@@ -60,8 +60,8 @@ def test_background_proposals_find_the_people_of_the_sample_clip(sample_clip):
     with open_source(sample_clip) as source, MediaPipePoseEstimator(options) as estimator:
         for _ in range(40):
             counts.append(len(estimator.infer(source.read())))
-            in_background += "background.proposals_hog" in estimator.clock.last_ms
-            in_frame += "proposals_hog" in estimator.clock.last_ms
+            in_background += "background.proposals_detector" in estimator.clock.last_ms
+            in_frame += "proposals_detector" in estimator.clock.last_ms
         thread = estimator._background._thread
     assert not thread.is_alive()  # closed with the estimator
     assert in_frame == 1 and in_background >= 3  # only the first search held a frame up

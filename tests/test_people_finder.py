@@ -1,7 +1,9 @@
 """The person finder on a labelled set (tests/people_set.py): recall, unlabelled detections, empty scenes.
 
 The floors here guard what the default estimator reaches today (issue 14 asks for recall 0.9 with at most
-one unlabelled detection per image; see the bench report and the issue's note for where it stands).
+one unlabelled detection per image; docs/people-finding.md says where it stands). PoseTrack's photographs
+label only some of the people in a crowd: its ignore regions are honoured (a detection there is neither a
+hit nor an extra).
 """
 
 import numpy as np
@@ -20,13 +22,16 @@ def _finder(estimator):
 
 
 @pytest.fixture(scope="module")
-def find(image_estimator):
-    return _finder(image_estimator)
+def find():
+    """The default person finder, allowed as many people as the crowded photographs hold."""
+    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False, max_persons=30)) as estimator:
+        yield _finder(estimator)
 
 
 @pytest.fixture(scope="module")
-def find_with_segmentation():
-    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False, use_segmentation=True)) as estimator:
+def find_with_hog_only():
+    options = PoseEstimatorOptions(dense_iuv=False, max_persons=30, use_detector=False, use_hog=True)
+    with MediaPipePoseEstimator(options) as estimator:
         yield _finder(estimator)
 
 
@@ -35,27 +40,33 @@ def test_matching_is_one_to_one_at_iou_one_half():
     found = np.array([[1, 1, 10, 20], [0, 0, 10, 21], [300, 0, 310, 20]], np.float32)
     assert match(truth, found) == (1, 2)
     assert match(truth, np.zeros((0, 4), np.float32)) == (0, 0)
+    crowd = np.zeros((50, 400), bool)
+    crowd[:, 250:] = True  # an unlabelled crowd: what is found there is neither a hit nor an extra
+    assert match(truth, found, ignore=crowd) == (1, 1)
 
 
-def test_the_labelled_photographs_today(find):
+def test_the_labelled_photographs(find):
     recall, extras, missed = recall_and_extras(base_cases(), find)
     assert sum(len(c.boxes_xyxy) for c in base_cases()) >= 30
-    assert recall >= 0.5, missed
+    assert recall >= 0.7, missed
+    assert extras <= 1.0
 
 
-def test_segmentation_proposals_find_more_people(find, find_with_segmentation):
-    plain, _, _ = recall_and_extras(base_cases(), find)
-    more, _, missed = recall_and_extras(base_cases(), find_with_segmentation)
-    assert more >= plain + 0.05 and more >= 0.6, missed
+def test_the_person_detector_finds_more_than_hog_with_fewer_false_finds(find, find_with_hog_only):
+    recall, extras, _ = recall_and_extras(base_cases(), find)
+    hog_recall, hog_extras, _ = recall_and_extras(base_cases(), find_with_hog_only)
+    assert recall >= hog_recall + 0.05
+    assert extras <= 0.5 * hog_extras
 
 
-def test_nobody_is_found_where_nobody_is(find, find_with_segmentation):
+def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
     for name, image in empty_scenes():
         assert len(find(image)) == 0, name
-        assert len(find_with_segmentation(image)) == 0, name
+        assert len(find_with_hog_only(image)) == 0, name
 
 
 @pytest.mark.slow
-def test_the_hard_cases_today(find):
+def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.45, missed
+    assert recall >= 0.55, missed
+    assert extras <= 1.0

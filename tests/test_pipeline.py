@@ -63,7 +63,7 @@ def test_pipeline_processes_every_file_frame_in_order_and_times_each_stage(sampl
     assert stats.persons == sum(len(r.persons) for r in sink.results) >= 12 * 4
     for name in ("capture", "estimator", "compositor", "sinks"):
         assert len(stats.stage_ms[name]) == 12
-    assert "estimator.landmarks" in stats.stage_ms and "estimator.proposals_hog" in stats.stage_ms
+    assert "estimator.landmarks" in stats.stage_ms and "estimator.proposals_detector" in stats.stage_ms
     assert set(stats.percentiles()["estimator"]) == {"p50", "p90", "p99", "mean", "count"}
     assert stats.percentiles()["estimator"]["count"] == stats.frames
     first = sink.results[0]

@@ -30,7 +30,8 @@ from .timing import percentiles
 
 __all__ = ["estimator_options", "estimator_alone", "end_to_end", "against_mediapipe", "STAGES"]
 
-STAGES = ("capture", "estimator.proposals_blazepose", "estimator.proposals_hog", "estimator.landmarks",
+STAGES = ("capture", "estimator.proposals_blazepose", "estimator.proposals_detector", "estimator.proposals_hog",
+          "estimator.landmarks",
           "estimator.dense_iuv", "tracker", "compositor.texture", "compositor.labels", "publisher.encode",
           "publisher.send")  # fmt: skip
 """The stages the report breaks a frame into, in pipeline order."""

