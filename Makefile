@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.arsdk-installed
 
-.PHONY: demo test bench install system-deps clean
+.PHONY: demo test bench docs install system-deps clean
 
 demo: $(STAMP)
 	$(VENV)/bin/arsdk demo
@@ -15,6 +15,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m arsdk.bench --out bench/results
+
+docs: $(STAMP)
+	$(PY) -m mkdocs build --strict
 
 install: $(STAMP)
 
@@ -32,4 +35,4 @@ $(STAMP): pyproject.toml constraints.txt scripts/system_deps.sh
 	@touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache build

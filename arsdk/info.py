@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 __all__ = ["collect_info", "egl_status"]
@@ -100,6 +101,13 @@ def collect_info(check_egl: bool = True) -> dict[str, Any]:
         info["models"]["person_detector"] = str(find_detector_graph())
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         info["models"]["person_detector"] = f"not installed ({exc})"
+    try:
+        from importlib import resources
+
+        shaders = Path(str(resources.files("arsdk") / "shaders"))
+        info["shaders"] = str(shaders) if (shaders / "mesh.vert").is_file() else f"missing ({shaders})"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        info["shaders"] = f"missing ({exc})"
     if check_egl:
         ok, detail = egl_status()
         info["egl"] = {"works": ok, "detail": detail}

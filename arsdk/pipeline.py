@@ -5,8 +5,9 @@ mostly native code that releases the GIL), a post thread (the estimator's dense-
 handed out, then tracker and compositor, in frame order) and a writer (encoding and the sinks). While
 people are found on frame n, frame n-1 gets its IUV, is tracked and drawn, and frame n-2 is encoded and
 published.
-Files: every frame is processed, in order; the queues block. Live sources: the source keeps only the
-newest frame, so the pipeline drops frames instead of falling behind.
+Files: every frame is processed, in order; the queues block. Live sources (cameras, streams): the source
+keeps only the newest frame, the queues between threads hold one frame each, and a frame still waiting
+for the estimator when a newer one arrives is dropped, so latency stays bounded instead of growing.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ _STOP = object()
 class PipelineOptions:
     """Attributes:
     max_frames: stop after this many frames (None: until the source ends).
-    queue_size: frames buffered between threads (files only; live sources never queue).
+    queue_size: frames buffered between threads (files only; live sources hold one frame per queue and
+        drop stale ones).
     yield_to_estimator: run the post (dense IUV, tracker, compositor) and writer threads at a lower OS
         priority (Linux: nice +10 per thread), for set-ups where the estimator alone sets the pace. Off by
         default: with the dense stage on the post thread that thread carries real work, and starving it
@@ -151,6 +153,7 @@ class Pipeline:
             persons = self.tracker.update(persons, frame.timestamp_ms, frame.image_bgr)
             timings["tracker"] = (time.perf_counter() - start) * 1000.0
         image = None
+        labels: tuple[str | None, ...] = ()
         if self.compositor is not None:
             start = time.perf_counter()
             image = self.compositor.render(frame, persons)
@@ -158,7 +161,15 @@ class Pipeline:
             effects = getattr(self.compositor, "last_ms", None)
             if isinstance(effects, dict):
                 timings.update({f"compositor.{k}": v for k, v in effects.items()})
-        return FrameResult(frame=frame, persons=tuple(persons), image_bgr=image, timings_ms=timings)
+            drawn = getattr(self.compositor, "last_labels", None)
+            if drawn:
+                labels = tuple(drawn.get(i) for i in range(len(persons)))
+        return FrameResult(frame=frame, persons=tuple(persons), image_bgr=image, timings_ms=timings, labels=labels)
+
+    def queue_depths(self) -> dict[str, int]:
+        """Frames waiting between the threads right now, by queue (empty when not running); each is bounded by
+        ``PipelineOptions.queue_size``."""
+        return {name: q.qsize() for name, q in getattr(self, "_queues", {}).items()}
 
     def run(self, on_result: Callable[[FrameResult], None] | None = None) -> PipelineStats:
         """Process the source to its end (or ``max_frames``, or ``stop()``).
@@ -171,12 +182,16 @@ class Pipeline:
             readable frame went through; the caller decides whether that is an error.
 
         Raises:
-            Whatever a stage or sink raises, after the other threads have stopped.
+            Exception: whatever a stage or sink raises, after the other threads have stopped.
         """
         stats = PipelineStats()
-        inbox: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
-        estimated: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
-        outbox: queue.Queue = queue.Queue(maxsize=self.options.queue_size)
+        live = bool(getattr(self.source, "is_live", False))
+        size = 1 if live else self.options.queue_size
+        inbox: queue.Queue = queue.Queue(maxsize=size)
+        estimated: queue.Queue = queue.Queue(maxsize=size)
+        outbox: queue.Queue = queue.Queue(maxsize=size)
+        stale = [0]  # live frames dropped for a newer one while waiting for the estimator
+        self._queues = {"read": inbox, "estimated": estimated, "composited": outbox}
         errors: list[BaseException] = []
         self._stop.clear()
         detach = getattr(self.estimator, "detach_dense_stage", None) if self.options.dense_on_post_thread else None
@@ -192,7 +207,11 @@ class Pipeline:
                     frame = self.source.read()
                     if frame is None:
                         break
-                    _put(inbox, (frame, (time.perf_counter() - start) * 1000.0), self._stop)
+                    item = (frame, (time.perf_counter() - start) * 1000.0)
+                    if live:
+                        stale[0] += _put_newest(inbox, item)
+                    else:
+                        _put(inbox, item, self._stop)
                     count += 1
             except SourceEndedEarly as exc:
                 stats.ended_early = exc
@@ -266,7 +285,7 @@ class Pipeline:
             for thread in threads:
                 thread.join()
             stats.wall_s = time.perf_counter() - wall_start
-            stats.dropped = int(getattr(self.source, "dropped", 0))
+            stats.dropped = int(getattr(self.source, "dropped", 0)) + stale[0]
             if dense is not None:
                 self.estimator.attach_dense_stage(dense)
         if errors:
@@ -280,6 +299,21 @@ def _lower_thread_priority(niceness: int = 10) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
     except (AttributeError, OSError) as exc:  # not Linux, or not permitted
         log.debug("could not lower the thread priority: %s", exc)
+
+
+def _put_newest(q: queue.Queue, item: object) -> int:
+    """Put ``item``; if the queue is full, drop the oldest waiting item first. Returns how many were dropped."""
+    dropped = 0
+    while True:
+        try:
+            q.put_nowait(item)
+            return dropped
+        except queue.Full:
+            try:
+                q.get_nowait()
+                dropped += 1
+            except queue.Empty:
+                pass
 
 
 def _put(q: queue.Queue, item: object, stop: threading.Event | None) -> None:

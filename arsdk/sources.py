@@ -54,8 +54,10 @@ class SourceOptions:
             lost and reconnects.
         reconnect: live sources reconnect after a loss (False: the source ends).
         reconnect_initial_s: first wait before reconnecting; doubles up to ``reconnect_max_s``.
-        reconnect_max_s: longest wait between reconnection attempts.
-        reconnect_give_up_s: stop trying after this long without a frame (None: never).
+        reconnect_max_s: longest wait between reconnection attempts (so frames flow again at most this long,
+            plus the time to open, after the camera or server is back).
+        reconnect_give_up_s: stop trying after this long without a frame (None: never); the source then
+            ends with :class:`~arsdk.errors.SourceEndedEarly` saying what to check.
     """
 
     loop: bool = False
@@ -64,7 +66,7 @@ class SourceOptions:
     read_timeout_ms: int = 5000
     reconnect: bool = True
     reconnect_initial_s: float = 0.5
-    reconnect_max_s: float = 10.0
+    reconnect_max_s: float = 3.0
     reconnect_give_up_s: float | None = None
 
     def __post_init__(self) -> None:
@@ -74,6 +76,8 @@ class SourceOptions:
             raise ConfigError("open_timeout_ms and read_timeout_ms must be > 0")
         if not 0 < self.reconnect_initial_s <= self.reconnect_max_s:
             raise ConfigError("need 0 < reconnect_initial_s <= reconnect_max_s")
+        if self.reconnect_give_up_s is not None and self.reconnect_give_up_s <= 0:
+            raise ConfigError(f"reconnect_give_up_s must be > 0 (or None: never give up), got {self.reconnect_give_up_s}")
 
 
 class _SourceBase:
@@ -170,7 +174,7 @@ class VideoFileSource(_SourceBase):
             image = self._grab()
             if image is None:
                 return None
-        frame = Frame(image, self._index, self._index * 1000.0 / self.fps, self.source_id)
+        frame = Frame(image, self._index, self._index * 1000.0 / self.fps, self.source_id, time.monotonic() * 1000.0)
         self._index += 1
         return frame
 
@@ -204,7 +208,8 @@ class _ImageListSource(_SourceBase):
             if image is None:
                 log.warning("%s: cannot decode this image; skipped", path)
                 continue
-            frame = Frame(image, self._index, self._index * 1000.0 / self.options.image_fps, str(path))
+            frame = Frame(image, self._index, self._index * 1000.0 / self.options.image_fps, str(path),
+                          time.monotonic() * 1000.0)  # fmt: skip
             self._index += 1
             return frame
         return None
@@ -279,19 +284,30 @@ class LiveSource(_SourceBase):
         self.dropped = 0
         self.reconnects = 0
         self._ended = False
+        self._error: SourceEndedEarly | None = None
         self._thread = threading.Thread(target=self._run, name=f"arsdk-source-{source_id}", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         last_frame_at = time.monotonic()
         backoff = self.options.reconnect_initial_s
+        lost_since: float | None = None  # each loss is logged once when it starts and once when it ends
+        size: tuple[int, int] | None = None
         while not self._closed:
             cap = self._cap
             ok, image = (cap.read() if cap is not None else (False, None))
             if ok and image is not None and image.ndim == 3:
                 now = time.monotonic()
+                if lost_since is not None:
+                    log.warning("%s: frames again after %.1f s without (%d reconnection%s so far)", self.source_id,
+                                now - lost_since, self.reconnects, "" if self.reconnects == 1 else "s")  # fmt: skip
+                    lost_since = None
+                if size is not None and size != (image.shape[1], image.shape[0]):
+                    log.warning("%s: the stream's frame size changed from %dx%d to %dx%d", self.source_id, *size,
+                                image.shape[1], image.shape[0])  # fmt: skip
+                size = (image.shape[1], image.shape[0])
                 last_frame_at, backoff = now, self.options.reconnect_initial_s
-                frame = Frame(image, self._captured, now * 1000.0, self.source_id)
+                frame = Frame(image, self._captured, now * 1000.0, self.source_id, now * 1000.0)
                 self._captured += 1
                 with self._cond:
                     if self._latest is not None and self._latest.index > self._delivered_index:
@@ -302,9 +318,23 @@ class LiveSource(_SourceBase):
             lost_for = time.monotonic() - last_frame_at
             give_up = self.options.reconnect_give_up_s
             if not self.options.reconnect or (give_up is not None and lost_for > give_up):
-                log.error("%s: stream lost for %.1f s; giving up", self.source_id, lost_for)
+                log.error("%s: no frame for %.1f s; giving up", self.source_id, lost_for)
+                if self.options.reconnect:
+                    self._error = SourceEndedEarly(
+                        f"{self.source_id}: no frame for {lost_for:.0f} s, gave up (the limit is {give_up:g} s). "
+                        "Check that the camera or server is running and reachable from here (try the URL in a "
+                        "player such as ffplay), then start again.",
+                        self._captured, self._captured,
+                    )  # fmt: skip
                 break
-            log.warning("%s: stream lost; reconnecting in %.1f s", self.source_id, backoff)
+            if lost_since is None:
+                lost_since = last_frame_at
+                why = "the stream stalled or the server stopped" if cap is not None else "not connected"
+                log.warning("%s: no frame for %.1f s (%s); reconnecting every %.0f s at most%s", self.source_id,
+                            lost_for, why, self.options.reconnect_max_s,
+                            f", giving up after {give_up:g} s" if give_up is not None else "")  # fmt: skip
+            else:
+                log.debug("%s: still no frame after %.1f s; next attempt in %.1f s", self.source_id, lost_for, backoff)
             if cap is not None:
                 cap.release()
                 self._cap = None
@@ -314,7 +344,7 @@ class LiveSource(_SourceBase):
             cap = self._opener()
             if cap.isOpened():
                 self.reconnects += 1
-                log.warning("%s: reconnected (attempt %d)", self.source_id, self.reconnects)
+                log.debug("%s: reconnected (attempt %d)", self.source_id, self.reconnects)
                 self._cap = cap
             else:
                 cap.release()
@@ -330,13 +360,20 @@ class LiveSource(_SourceBase):
         return self._closed
 
     def read(self) -> Frame | None:
-        """The newest frame not yet returned; waits for one. None once the source has ended or closed."""
+        """The newest frame not yet returned; waits for one. None once the source has ended or closed.
+
+        Raises:
+            SourceEndedEarly: the source gave up reconnecting (``reconnect_give_up_s``); raised once.
+        """
         with self._cond:
             while not self._closed:
                 if self._latest is not None and self._latest.index > self._delivered_index:
                     self._delivered_index = self._latest.index
                     return self._latest
                 if self._ended:
+                    error, self._error = self._error, None
+                    if error is not None:
+                        raise error
                     return None
                 self._cond.wait(timeout=0.1)
         return None
@@ -378,7 +415,7 @@ def _camera_opener(index: int) -> Callable[[], cv2.VideoCapture]:
     return lambda: cv2.VideoCapture(index)
 
 
-def open_source(spec: str | int | Path, options: SourceOptions | None = None):
+def open_source(spec: str | int | Path, options: SourceOptions | None = None) -> VideoFileSource | LiveSource | ImageSource | FolderSource:
     """Open a camera, stream, video file, image file or folder of images.
 
     Args:
@@ -387,7 +424,7 @@ def open_source(spec: str | int | Path, options: SourceOptions | None = None):
         options: see :class:`SourceOptions`.
 
     Returns:
-        A :class:`~arsdk.protocols.FrameSource` (also a context manager and an iterator of frames).
+        The source: a :class:`~arsdk.protocols.FrameSource`, also a context manager and an iterator of frames.
 
     Raises:
         ConfigError: an unknown URL scheme.

@@ -87,14 +87,18 @@ class Frame:
     Attributes:
         image_bgr: (H, W, 3) uint8, BGR. Read-only: copy it before drawing.
         index: position in the source, 0-based; frames a live source dropped leave gaps.
-        timestamp_ms: capture time in milliseconds; for files, the position in the video.
+        timestamp_ms: capture time in milliseconds; for files, the position in the video. Live sources use
+            the monotonic clock (``time.monotonic()``), so differences are exact intervals.
         source_id: the spec the source was opened with (a path, URL or camera index).
+        captured_ms: when the source delivered the frame, on the monotonic clock (``time.monotonic()`` in
+            ms; None for frames made by hand): the start of the capture-to-send latency.
     """
 
     image_bgr: np.ndarray
     index: int
     timestamp_ms: float
     source_id: str = ""
+    captured_ms: float | None = None
 
     def __post_init__(self) -> None:
         _check_array("Frame.image_bgr", self.image_bgr, (None, None, 3), np.uint8)
@@ -364,12 +368,15 @@ class FrameResult:
         persons: the people, nearest (largest) first after the estimator.
         image_bgr: the composited output image (the frame's image when no compositor ran).
         timings_ms: milliseconds spent per stage on this frame, by stage name.
+        labels: per person (same order), the label text an effect drew into ``image_bgr`` (lines joined
+            by newlines), or None; empty when no effect drew labels.
     """
 
     frame: Frame
     persons: tuple[Person, ...]
     image_bgr: np.ndarray | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    labels: tuple[str | None, ...] = ()
 
     @property
     def output_bgr(self) -> np.ndarray:

@@ -22,11 +22,23 @@ from arsdk.cli import sample_clip
 from arsdk.sources import LiveSource, VideoFileSource
 
 
+class _Arguments(argparse.ArgumentParser):
+    """The source as the first positional argument or ``--source``, as in the ``arsdk`` command."""
+
+    def parse_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
+        parsed = super().parse_args(args, namespace)
+        given = parsed.source_positional or parsed.source_option
+        parsed.source = given if given is not None else self.default_source
+        return parsed
+
+
 def arguments(description: str, default_source: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--source", default=default_source or str(sample_clip()),
+    parser = _Arguments(description=description)
+    parser.default_source = default_source or str(sample_clip())
+    parser.add_argument("source_positional", nargs="?", default=None, metavar="SOURCE",
                         help="camera index, video, image folder or stream URL (default: the shipped clip)")  # fmt: skip
-    parser.add_argument("--output", help="write the result to this video file")
+    parser.add_argument("--source", dest="source_option", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("-o", "--out", "--output", dest="output", help="write the result to this video file")
     parser.add_argument("--show", action="store_true", help="show the result in a window")
     parser.add_argument("--max-frames", type=int, default=None)
     return parser
@@ -35,7 +47,7 @@ def arguments(description: str, default_source: str | None = None) -> argparse.A
 def run(args: argparse.Namespace, make_compositor: Callable[[MediaPipePoseEstimator], object]) -> int:
     """Run source -> estimator -> tracker -> compositor -> file and/or window; exit code for sys.exit."""
     if not args.output and not args.show:
-        print("nothing to do: add --output FILE and/or --show", file=sys.stderr)
+        print("nothing to do: add -o FILE and/or --show", file=sys.stderr)
         return 2
     try:
         with open_source(args.source) as source:

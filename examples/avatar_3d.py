@@ -1,7 +1,7 @@
 """3D avatars: a textured 3D body for each person, over the video and from a free viewpoint.
 
-    python examples/avatar_3d.py --output avatars.mp4 --view-output orbit.mp4 --view orbit
-    python examples/avatar_3d.py --source 0 --show --atlas pattern
+    python examples/avatar_3d.py -o avatars.mp4 --view-output orbit.mp4 --view orbit
+    python examples/avatar_3d.py 0 --show --atlas pattern
 
 Renders through EGL (set PYOPENGL_PLATFORM=egl; on Debian: libegl1 libegl-mesa0 libgl1-mesa-dri).
 """

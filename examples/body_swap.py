@@ -1,8 +1,8 @@
 """Body swap: tracked people exchange their whole-body appearance (or all wear a reference person).
 
-    python examples/body_swap.py --output swap.mp4                       # the shipped clip
-    python examples/body_swap.py --source 0 --show                       # webcam, live
-    python examples/body_swap.py --reference photo.jpg --output ref.mp4  # everyone looks like the photo
+    python examples/body_swap.py -o swap.mp4                       # the shipped clip
+    python examples/body_swap.py 0 --show                       # webcam, live
+    python examples/body_swap.py --reference photo.jpg -o ref.mp4  # everyone looks like the photo
 """
 
 import sys

@@ -1,7 +1,7 @@
 """Label overlay: each tracked person gets a label with live statistics, pinned above the head.
 
-    python examples/label_overlay.py --output labels.mp4
-    python examples/label_overlay.py --source rtsp://127.0.0.1:8554/cam --show
+    python examples/label_overlay.py -o labels.mp4
+    python examples/label_overlay.py rtsp://127.0.0.1:8554/cam --show
 """
 
 import sys

@@ -1,7 +1,7 @@
 """Live webcam demo: the costume on everyone, labels with statistics, in a window (q quits).
 
     python examples/live_webcam_demo.py                     # webcam 0, window
-    python examples/live_webcam_demo.py --source clip.mp4 --output demo.mp4   # no display needed
+    python examples/live_webcam_demo.py clip.mp4 -o demo.mp4   # no display needed
 """
 
 import sys

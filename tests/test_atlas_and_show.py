@@ -120,12 +120,12 @@ def test_show_cli_writes_the_visualization(tmp_path, capsys):
     out = tmp_path / "messi_texture.png"
     code = main(["show", str(data_file("messi5.jpg")), "--vis", "texture,contour,bbox", "--atlas", str(atlas_path),
                  "--out", str(out)])  # fmt: skip
-    assert code == 0 and f"visualization written to {out.resolve()}" in capsys.readouterr().out
+    assert code == 0 and f"arsdk: visualization written to {out.resolve()}" in capsys.readouterr().err
     assert cv2.imread(str(out)).shape == (342, 548, 3)
     assert main(["show", str(data_file("messi5.jpg")), "--vis", "texture", "--out", str(out)]) == 2
     assert "needs an atlas" in capsys.readouterr().err
     assert main(["show", str(data_file("messi5.jpg")), "--out", str(tmp_path / "x.mp4")]) == 2
-    assert "write an image" in capsys.readouterr().err
+    assert "one image in gives an image" in capsys.readouterr().err
 
 
 def test_show_on_a_video_writes_a_video(tmp_path, sample_clip):

@@ -52,9 +52,9 @@ def test_avatar_renders_with_arsdks_own_shaders(messi):
     with AvatarEffect(view="front") as avatar:
         avatar.apply(image, Frame(image, 0, 0.0), persons)
         cache = avatar._gl._renderer._program_cache
-        assert Path(cache.shader_dir) == REPO / "shaders"
+        assert Path(cache.shader_dir) == REPO / "arsdk" / "shaders" == (REPO / "shaders").resolve()
         programs = list(cache._program_cache.values())
-        assert programs and all(Path(p.vertex_shader).parent == REPO / "shaders" for p in programs)
+        assert programs and all(Path(p.vertex_shader).parent == REPO / "arsdk" / "shaders" for p in programs)
 
 
 def test_avatar_effect_from_the_command_line(tmp_path, sample_clip):

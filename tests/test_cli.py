@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from arsdk.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, data_file
 
 
 def _closed_port() -> int:
@@ -29,18 +29,18 @@ def _bad_inputs(tmp_path, sample_clip):
     truncated.write_bytes(sample_clip.read_bytes()[:600_000])
     out = str(tmp_path / "out.mp4")
     return {
-        "missing file": (["run", "--source", str(tmp_path / "nope.mp4"), "--output", out], "no such file"),
-        "truncated video": (["run", "--source", str(truncated), "--output", out], "looks truncated"),
-        "text named .mp4": (["run", "--source", str(text), "--output", out], "not a video OpenCV can open"),
-        "empty folder": (["run", "--source", str(empty), "--output", out], "folder holds no images"),
-        "unknown scheme": (["run", "--source", "gopher://127.0.0.1/x", "--output", out], "unknown URL scheme"),
+        "missing file": (["run", str(tmp_path / "nope.mp4"), "-o", out], "no such file"),
+        "truncated video": (["run", str(truncated), "-o", out], "looks truncated"),
+        "text named .mp4": (["run", str(text), "-o", out], "not a video OpenCV can open"),
+        "empty folder": (["run", str(empty), "-o", out], "folder holds no images"),
+        "unknown scheme": (["run", "gopher://127.0.0.1/x", "-o", out], "unknown URL scheme"),
         "unreachable rtsp": (
-            ["run", "--source", f"rtsp://127.0.0.1:{_closed_port()}/x", "--timeout-ms", "1000", "--output", out],
+            ["run", f"rtsp://127.0.0.1:{_closed_port()}/x", "--timeout-ms", "1000", "--output", out],
             "cannot open the stream within 1000 ms",
         ),
-        "no output chosen": (["run", "--source", str(sample_clip)], "add --output FILE, --show and/or --publish"),
-        "bad option value": (["run", "--source", str(sample_clip), "--output", out, "--max-frames", "0"], "must be >= 1"),
-        "unknown option": (["run", "--source", "0", "--frobnicate"], "unrecognized arguments"),
+        "no output chosen": (["run", str(sample_clip)], "add -o PATH, --show and/or --publish"),
+        "bad option value": (["run", str(sample_clip), "-o", out, "--max-frames", "0"], "must be >= 1"),
+        "unknown option": (["run", "0", "--frobnicate"], "unrecognized arguments"),
     }
 
 
@@ -64,7 +64,7 @@ def test_truncated_video_keeps_the_frames_before_the_damage(tmp_path, sample_cli
     truncated = tmp_path / "cut.avi"
     truncated.write_bytes(sample_clip.read_bytes()[:600_000])
     out = tmp_path / "out.mp4"
-    assert main(["run", "--source", str(truncated), "--output", str(out), "--proposal-interval", "10"]) == 2
+    assert main(["run", str(truncated), "-o", str(out), "--proposal-interval", "10"]) == 2
     err = capsys.readouterr().err
     read = int(err.split("video ended after ")[1].split()[0])
     written = cv2.VideoCapture(str(out))
@@ -74,7 +74,7 @@ def test_truncated_video_keeps_the_frames_before_the_damage(tmp_path, sample_cli
 def test_show_without_a_display_is_a_usage_error(monkeypatch, sample_clip, capsys):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert main(["run", "--source", str(sample_clip), "--show", "--max-frames", "1"]) == 2
+    assert main(["run", str(sample_clip), "--show", "--max-frames", "1"]) == 2
     assert "no display" in capsys.readouterr().err
 
 
@@ -106,7 +106,7 @@ def test_dump_writes_one_json_per_frame(tmp_path, sample_clip, capsys):
     x0, y0, x1, y1 = person["box_xyxy"]
     inside = [x0 - 5 <= x <= x1 + 5 and y0 - 5 <= y <= y1 + 5 for x, y, v in person["landmarks"] if v >= 0.5]
     assert sum(inside) >= 0.9 * len(inside)
-    assert "JSON written to" in capsys.readouterr().out
+    assert "arsdk: JSON written to" in capsys.readouterr().err
 
 
 def _read_obj(path):
@@ -156,7 +156,7 @@ def test_dump_with_capsules_says_so_and_has_no_body(tmp_path, messi_bgr):
 def test_demo_writes_a_video_and_says_where(tmp_path, capsys):
     out = tmp_path / "demo.mp4"
     assert main(["demo", "--output", str(out), "--max-frames", "4"]) == 0
-    assert f"demo video written to {out.resolve()}" in capsys.readouterr().out
+    assert f"arsdk: demo video written to {out.resolve()}" in capsys.readouterr().err
     cap = cv2.VideoCapture(str(out))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
     assert (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (768, 576)
@@ -167,7 +167,7 @@ def test_run_on_a_folder_writes_images(tmp_path, messi_bgr, basketball_bgr):
     src.mkdir()
     cv2.imwrite(str(src / "1.png"), messi_bgr)
     cv2.imwrite(str(src / "2.png"), basketball_bgr)
-    assert main(["run", "--source", str(src), "--output", str(tmp_path / "marked")]) == 0
+    assert main(["run", str(src), "-o", str(tmp_path / "marked")]) == 0
     written = sorted((tmp_path / "marked").glob("*.png"))
     assert [p.name for p in written] == ["000000.png", "000001.png"]
     marked = cv2.imread(str(written[0]))
@@ -186,7 +186,7 @@ def test_info_reports_versions_device_and_models(capsys):
 def test_the_installed_entry_point_maps_errors_to_exit_codes(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run(
-        [sys.executable, "-m", "arsdk", "run", "--source", str(tmp_path / "missing.avi"), "--output", "x.mp4"],
+        [sys.executable, "-m", "arsdk", "run", str(tmp_path / "missing.avi"), "-o", "x.mp4"],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 2
@@ -258,14 +258,14 @@ def test_dump_mot_rows_of_a_folder_of_frames_read_back_by_motmetrics(tmp_path, v
 
 def test_run_on_a_folder_treats_it_as_a_sequence_only_when_asked(tmp_path, vtest_head):
     folder, _ = vtest_head
-    from arsdk.cli import _is_video, build_parser
+    from arsdk.cli import build_parser, is_video
     from arsdk.sources import open_source
 
     with open_source(str(folder)) as source:
         assert [p.name for p in source.paths[:3]] == ["1.png", "2.png", "3.png"]
-        assert not _is_video(source, build_parser().parse_args(["run", "--source", str(folder)]))
-        assert _is_video(source, build_parser().parse_args(["run", "--source", str(folder), "--sequence"]))
-        assert _is_video(source, build_parser().parse_args(["dump", str(folder), "--out", "x", "--track"]))
+        assert not is_video(source, build_parser().parse_args(["run", str(folder)]))
+        assert is_video(source, build_parser().parse_args(["run", str(folder), "--sequence"]))
+        assert is_video(source, build_parser().parse_args(["dump", str(folder), "--out", "x", "--track"]))
 
 
 @pytest.mark.parametrize(("flags", "live", "expected"), [
@@ -273,8 +273,128 @@ def test_run_on_a_folder_treats_it_as_a_sequence_only_when_asked(tmp_path, vtest
     (["--background-proposals"], False, True),
 ])  # fmt: skip
 def test_live_sources_search_for_new_people_beside_the_frame_loop(flags, live, expected):
-    from arsdk.cli import _estimator, build_parser
+    from arsdk.cli import build_parser, make_estimator
 
-    args = build_parser().parse_args(["run", "--source", "0", *flags])
-    with _estimator(args, video=True, live=live) as estimator:
+    args = build_parser().parse_args(["run", "0", *flags])
+    with make_estimator(args, video=True, live=live) as estimator:
         assert estimator.options.background_proposals is expected
+
+
+# -- one grammar -----------------------------------------------------------------------------------------------
+
+
+def test_source_is_positional_with_source_and_output_as_aliases(tmp_path, messi_bgr):
+    image = tmp_path / "messi.png"
+    cv2.imwrite(str(image), messi_bgr)
+    assert main(["run", str(image), "-o", str(tmp_path / "a.png"), "--no-iuv"]) == 0
+    assert main(["run", "--source", str(image), "--output", str(tmp_path / "b.png"), "--no-iuv"]) == 0
+    assert main(["show", str(image), "segm", "--out", str(tmp_path / "c.png")]) == 0
+    assert main(["show", str(image), "--vis", "segm", "-o", str(tmp_path / "d.png")]) == 0
+    a, b = cv2.imread(str(tmp_path / "a.png")), cv2.imread(str(tmp_path / "b.png"))
+    assert a.shape == messi_bgr.shape and np.array_equal(a, b)
+    assert np.array_equal(cv2.imread(str(tmp_path / "c.png")), cv2.imread(str(tmp_path / "d.png")))
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "a.mp4", "--source", "b.mp4", "-o", "x.mp4"], "two sources given"),
+    (["run", "-o", "x.mp4"], "name a source"),
+    (["run", "a.mp4", "--outptu", "x.mp4"], "did you mean --output?"),
+    (["dump", "a.mp4", "--trakc", "-o", "d"], "did you mean --track?"),
+    (["rnu", "a.mp4"], "did you mean run?"),
+    (["show", "a.jpg", "segm", "--vis", "u", "-o", "x.png"], "two visualizations given"),
+])  # fmt: skip
+def test_usage_mistakes_get_one_line_that_says_what_to_type(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len([line for line in err.splitlines() if line.startswith("arsdk: error:")]) == 1
+
+
+def test_every_command_shows_an_example_in_its_help():
+    from arsdk.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert {"run", "demo", "dump", "show", "view", "stats", "web", "keys", "info", "weights", "bench", "cluster"} <= set(commands)
+    for name, sub in commands.items():
+        assert (sub.epilog or "").startswith(f"example: arsdk {name}"), name
+
+
+# -- outputs that follow the input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".webp"])
+def test_one_image_in_gives_one_image_out(tmp_path, messi_bgr, ext):
+    image = tmp_path / "in.png"
+    cv2.imwrite(str(image), messi_bgr)
+    out = tmp_path / "out" / f"swapped{ext}"
+    assert main(["run", str(image), "--effect", "segm", "-o", str(out)]) == 0
+    written = cv2.imread(str(out))
+    assert written is not None and written.shape == messi_bgr.shape
+
+
+def test_outputs_follow_the_input(tmp_path, messi_bgr, sample_clip, capsys):
+    image = tmp_path / "in.png"
+    cv2.imwrite(str(image), messi_bgr)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for k in range(3):
+        cv2.imwrite(str(folder / f"{k}.png"), messi_bgr)
+    # an image into a folder; a folder into a video; a video into a folder
+    assert main(["run", str(image), "--no-iuv", "-o", str(tmp_path / "one")]) == 0
+    assert [p.name for p in (tmp_path / "one").iterdir()] == ["000000.png"]
+    assert main(["run", str(folder), "--no-iuv", "-o", str(tmp_path / "folder.avi")]) == 0
+    assert int(cv2.VideoCapture(str(tmp_path / "folder.avi")).get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    assert main(["run", str(sample_clip), "--no-iuv", "--max-frames", "2", "-o", str(tmp_path / "video")]) == 0
+    assert len(list((tmp_path / "video").glob("*.png"))) == 2
+    capsys.readouterr()
+    # what cannot hold the result is a usage error that names what can
+    assert main(["run", str(image), "-o", str(tmp_path / "x.mp4")]) == 2
+    assert "one image in gives an image" in capsys.readouterr().err
+    assert main(["run", str(sample_clip), "-o", str(tmp_path / "x.png")]) == 2
+    assert "write a video" in capsys.readouterr().err
+
+
+def test_dash_writes_mjpeg_to_stdout_for_a_pipe(sample_clip):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-m", "arsdk", "run", str(sample_clip), "--no-iuv", "--max-frames", "3",
+                           "-o", "-"], capture_output=True, env=env, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    data = proc.stdout
+    starts = [k for k in range(len(data) - 1) if data[k] == 0xFF and data[k + 1] == 0xD8 and data[k + 2 : k + 3] == b"\xff"]
+    assert len(starts) == 3 and data.endswith(b"\xff\xd9")
+    first = cv2.imdecode(np.frombuffer(data[starts[0] : starts[1]], np.uint8), cv2.IMREAD_COLOR)
+    assert first.shape == (576, 768, 3)
+
+
+# -- quiet start-up ----------------------------------------------------------------------------------------------
+
+
+def test_a_run_prints_only_arsdks_own_lines(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for key in ("GLOG_minloglevel", "TF_CPP_MIN_LOG_LEVEL"):
+        env.pop(key, None)
+    out = tmp_path / "swapped.png"
+    proc = subprocess.run([sys.executable, "-m", "arsdk", "run", str(data_file("basketball1.png")), "--effect", "swap",
+                           "-o", str(out)], capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines and all(line.startswith("arsdk: ") for line in lines), lines
+    assert not any(word in proc.stderr for word in ("XNNPACK", "absl", "EGL", "W0000", "I0000"))
+    assert cv2.imread(str(out)) is not None
+    # -vv brings the native libraries' lines back
+    proc = subprocess.run([sys.executable, "-m", "arsdk", "-vv", "run", str(data_file("basketball1.png")), "--no-iuv",
+                           "-o", str(out)], capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert proc.returncode == 0 and any(not line.startswith("arsdk") for line in proc.stderr.splitlines() if line.strip())
+
+
+def test_native_writes_are_silenced_python_writes_kept_and_nesting_restores(capfd):
+    from arsdk.cli.quiet import NativeLogSilenced
+
+    with NativeLogSilenced():
+        with NativeLogSilenced():
+            os.write(2, b"native inner\n")
+        os.write(2, b"native outer\n")
+        print("python line", file=sys.stderr)
+    os.write(2, b"after\n")
+    err = capfd.readouterr().err
+    assert "native" not in err and "python line" in err and "after" in err

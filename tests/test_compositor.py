@@ -119,3 +119,34 @@ def test_compositor_never_modifies_the_frame():
     out = Compositor([parse_effect("texture"), parse_effect("labels")]).render(frame, persons)
     assert out is not frame.image_bgr and np.array_equal(frame.image_bgr, image)
     assert Compositor([]).render(frame, persons) is not frame.image_bgr
+
+
+def test_people_who_come_and_go_leave_nothing_behind():
+    """500 short-lived tracks through the tracker, the swap bank and the labels: what is remembered stays
+    bounded by time, not by how many people were ever seen."""
+    import tracemalloc
+
+    from arsdk import PersonTracker
+    from arsdk.compositor import LabelsEffect, SwapEffect
+
+    image, persons = persons_of("basketball1.png")
+    person = persons[0].replace(track_id=None)
+    tracker, swap, labels = PersonTracker(), SwapEffect(), LabelsEffect()
+    frame_ms, sizes, seen = 0.0, [], set()
+    tracemalloc.start()
+    for life in range(500):
+        for _ in range(3):  # a person lives three frames ...
+            frame_ms += 100.0
+            tracked = tracker.update((person,), frame_ms, None)
+            seen.update(p.track_id for p in tracked if p.track_id is not None)
+            frame = Frame(image, int(frame_ms // 100), frame_ms)
+            labels.apply(swap.apply(image, frame, tracked), frame, tracked)
+        frame_ms += 16000.0  # ... and is gone longer than the tracker keeps anyone: someone new next time
+        if life in (249, 499):
+            sizes.append((len(tracker.tracks), len(swap.bank), tracemalloc.get_traced_memory()[0]))
+    tracemalloc.stop()
+    assert len(seen) == 500
+    (tracks_mid, bank_mid, bytes_mid), (tracks_end, bank_end, bytes_end) = sizes
+    assert tracks_end <= tracks_mid + 1 and bank_end <= bank_mid + 1
+    assert tracks_end <= 10 and bank_end <= 110
+    assert bytes_end <= 1.05 * bytes_mid, "memory does not grow with the people ever seen"

@@ -57,17 +57,23 @@ def test_round_trip_of_every_field(result, encoding):
     assert (header["width"], header["height"], header["encoding"]) == (640, 480, encoding)
     expected = [person_to_dict(p, i) for i, p in enumerate(result.persons)]
     for sent, got in zip(expected, header["persons"]):
-        assert {k: v for k, v in got.items() if k != "label"} == json.loads(json.dumps(sent))
+        assert {k: v for k, v in got.items() if k not in ("label", "label_drawn")} == json.loads(json.dumps(sent))
     assert [p["label"] for p in header["persons"]] == ["player three", None]
+    assert [p["label_drawn"] for p in header["persons"]] == [False, False]
     assert header["persons"][0]["stats"] == {"speed_m_s": 1.25, "direction": "left"}
     image = result.frame.image_bgr
     if encoding == "jpeg":
         assert np.abs(packet.image_bgr.astype(int) - image).mean() < 4
     else:
         np.testing.assert_array_equal(packet.image_bgr, image)
-    reference = frame_iuv(result.persons, (640, 480), use_track_ids=True)
+    reference = frame_iuv(result.persons, (640, 480))
     np.testing.assert_array_equal(packet.iuv, reference.iuv)
     np.testing.assert_array_equal(packet.instances, reference.instances)
+    # one value per person that the header and the image agree on, whatever the track IDs
+    for person in header["persons"]:
+        if person["iuv"] is not None:
+            assert (packet.instances == person["iuv"]["instance"]).any()
+    assert sorted(set(np.unique(packet.instances)) - {0}) == [p["iuv"]["instance"] for p in header["persons"] if p["iuv"]]
     assert packet.latency_ms >= 0
 
 
@@ -287,8 +293,12 @@ def test_cli_publishes_and_view_and_stats_read_the_stream(tmp_path, sample_clip,
         assert main(["stats", endpoint, "--seconds", "2", "--json", "--curve-keys", str(keys)]) == 0
     finally:
         runner.join()
-    report = json.loads(capsys.readouterr().out.split("frames recorded to")[1].split("\n", 1)[1])
+    captured = capsys.readouterr()
+    assert "frames recorded to" in captured.err
+    report = json.loads(captured.out)
     assert report["frames"] > 0 and report["latency_ms"]["p50"] >= 0
+    # capture to send: the estimator, tracker and labels ran in between, on the monotonic clock
+    assert 0 < report["capture_to_send_ms"]["p50"] < 60000
 
 
 def test_view_without_a_publisher_says_so(capsys):
@@ -296,6 +306,45 @@ def test_view_without_a_publisher_says_so(capsys):
 
     assert main(["view", _endpoint(), "--out", "/tmp/never.mp4", "--timeout-ms", "300"]) == 2
     assert "is the publisher running" in capsys.readouterr().err
+
+
+def test_view_of_an_encrypted_stream_without_keys_says_keys_may_be_needed(result, tmp_path, capsys):
+    from arsdk.cli import main
+
+    keys = tmp_path / "keys"
+    assert main(["keys", "generate", str(keys)]) == 0
+    endpoint = _endpoint()
+    with Publisher(endpoint, curve_keys=keys) as publisher:
+        stop = threading.Event()
+        sender = threading.Thread(target=lambda: [publisher.publish(result) or time.sleep(0.05) for _ in range(40)
+                                                  if not stop.is_set()])  # fmt: skip
+        sender.start()
+        try:
+            assert main(["view", endpoint, "-o", str(tmp_path / "v.mp4"), "--timeout-ms", "800"]) == 2
+        finally:
+            stop.set()
+            sender.join()
+    err = capsys.readouterr().err
+    assert "--curve-keys" in err and "allowed clients" in err
+
+
+def test_secret_keys_are_private_and_readable_ones_are_refused(tmp_path, capsys):
+    import os
+    import stat
+
+    from arsdk.cli import main
+
+    keys = tmp_path / "keys"
+    assert main(["keys", "generate", str(keys), "--client", "phone"]) == 0
+    for secret in keys.glob("*.key_secret"):
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600, secret
+    assert stat.S_IMODE((keys / "server.key").stat().st_mode) == 0o644
+    os.chmod(keys / "phone.key_secret", 0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        Subscriber(_endpoint(), curve_keys=keys, client_name="phone")
+    os.chmod(keys / "server.key_secret", 0o640)
+    with pytest.raises(ConfigError, match="readable by other users"):
+        Publisher(_endpoint(), curve_keys=keys)
 
 
 def test_headers_follow_the_published_json_schema(result):
@@ -326,3 +375,61 @@ def test_topics_select_streams(result):
             publisher.publish(result)
             time.sleep(0.01)
         assert sub.receive(timeout_ms=300) is None and sub.stats.received == 0
+
+
+def test_labels_the_labels_effect_draws_are_published_unless_the_application_set_its_own(result):
+    from arsdk.compositor import Compositor, LabelsEffect
+    from arsdk.transport import encode
+
+    compositor = Compositor([LabelsEffect(text=lambda p: [f"#{p.track_id}", "fast"])])
+    image = compositor.render(result.frame, result.persons)
+    drawn = tuple(compositor.last_labels.get(i) for i in range(len(result.persons)))
+    assert drawn == (f"#{result.persons[0].track_id}\nfast", f"#{result.persons[1].track_id}\nfast")
+    composed = FrameResult(result.frame, result.persons, image, labels=drawn)
+    own = {result.persons[1].track_id: "goalkeeper"}
+    header = json.loads(bytes(encode(composed, "s", 0, labels=own)[1]))
+    first, second = header["persons"]
+    assert (first["label"], first["label_drawn"]) == (drawn[0], True)
+    assert (second["label"], second["label_drawn"]) == ("goalkeeper", False)
+
+
+def test_the_pipeline_carries_the_drawn_labels_to_the_result(sample_clip):
+    from arsdk import MediaPipePoseEstimator, Pipeline, PersonTracker, PoseEstimatorOptions, RunMode, open_source
+    from arsdk.compositor import Compositor, LabelsEffect
+
+    results = []
+
+    class Keep:
+        def write(self, r):
+            results.append(r)
+
+        def close(self):
+            pass
+
+    options = PoseEstimatorOptions(running_mode=RunMode.VIDEO, dense_iuv=False)
+    with open_source(sample_clip) as source, MediaPipePoseEstimator(options) as estimator:
+        Pipeline(source, estimator, tracker=PersonTracker(), compositor=Compositor([LabelsEffect()]), sinks=[Keep()],
+                 options=__import__("arsdk").PipelineOptions(max_frames=4)).run()  # fmt: skip
+    last = results[-1]
+    assert len(last.labels) == len(last.persons) and any(last.labels)
+
+
+def test_header_and_instance_image_agree_for_tracked_and_untracked_people_in_stream_and_dump(result, tmp_path):
+    """A tracked person with ID 2 first, an untracked one second: ID 2 must not be confused with the second
+    person's instance value (it used to be, when the stream's image carried track IDs)."""
+    from arsdk.dump import DumpSink
+    from arsdk.transport import decode, encode
+
+    persons = (result.persons[0].replace(track_id=2), result.persons[1].replace(track_id=None))
+    mixed = FrameResult(result.frame, persons)
+    packet = decode([bytes(f) for f in encode(mixed, "s", 0, encoding="png", include_iuv=True)])
+    with DumpSink(tmp_path) as sink:
+        sink.write(mixed)
+    doc = json.loads((tmp_path / f"{result.frame.index:06d}.json").read_text())
+    dumped = cv2.imread(str(tmp_path / doc["inds_png"]), cv2.IMREAD_UNCHANGED)
+    for people, instances in ((packet.header["persons"], packet.instances), (doc["persons"], dumped)):
+        assert [p["iuv"]["instance"] for p in people] == [1, 2]
+        assert [p["track_id"] for p in people] == [2, None]
+        for p in people:
+            assert 0 < int((instances == p["iuv"]["instance"]).sum()) <= p["iuv"]["pixels"]
+        assert set(np.unique(instances)) == {0, 1, 2}

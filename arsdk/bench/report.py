@@ -42,10 +42,22 @@ def targets_of(results: dict) -> list[Target]:
         ratio = clip["end_to_end"]["fps"] / clip["estimator_alone"]["fps"]
         out.append(Target(f"end-to-end fps / estimator-alone fps, {name}", ratio, 0.85, True,
                           f"{clip['end_to_end']['fps']:.1f} vs {clip['estimator_alone']['fps']:.1f} fps"))  # fmt: skip
+    for name, clip in live.items():
+        source = clip.get("live_source")
+        if source and source.get("p99_over_p50") is not None:
+            ms = source["estimator_ms"]
+            out.append(Target(f"estimator latency p99 / p50, {name} as a live camera", source["p99_over_p50"], 2.0, False,
+                              f"p50 {ms['p50']:.0f} ms, p99 {ms['p99']:.0f} ms over {source['frames']} frames "
+                              f"({source['dropped']} dropped)"))  # fmt: skip
     versus = results.get("live", {}).get("vs_mediapipe")
     if versus:
         out.append(Target("arsdk frame time / mp.solutions.pose frame time, 1 person", versus["ratio"], 1.5, False,
                           f"{versus['arsdk_ms']['mean']:.1f} vs {versus['mediapipe_ms']['mean']:.1f} ms per frame (mean)"))  # fmt: skip
+    versus = results.get("live", {}).get("vs_mediapipe_default")
+    if versus:
+        out.append(Target("the same with the default options (up to 10 people, searching for new ones)", versus["ratio"],
+                          2.0, False, f"{versus['arsdk_ms']['mean']:.1f} vs {versus['mediapipe_ms']['mean']:.1f} ms per "
+                          "frame (mean)"))  # fmt: skip
     body = results.get("body")
     if body and body.get("median_body_iou") is not None:
         out.append(Target("fitted body silhouette IoU with the mask, median", float(body["median_body_iou"]), 0.75, True,

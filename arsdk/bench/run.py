@@ -44,10 +44,14 @@ def run_all(data: Path, out: Path, quick: bool = False, progress=print) -> dict:
             progress(f"live pipeline: {clip.name}")
             results["live"]["clips"][clip.name] = {"source": clip.source, "estimator_alone": live.estimator_alone(clip),
                                                    "end_to_end": live.end_to_end(clip)}  # fmt: skip
+            progress(f"live pipeline, as a live camera: {clip.name}")
+            results["live"]["clips"][clip.name]["live_source"] = live.as_live_source(clip, seconds=4.0 if quick else 15.0)
         single = next((c for c in clips if c.name == "1 person"), None)
         if single is not None:
             progress("arsdk beside mp.solutions.pose")
             results["live"]["vs_mediapipe"] = live.against_mediapipe(single)
+            progress("arsdk beside mp.solutions.pose, default options (up to 10 people, searching)")
+            results["live"]["vs_mediapipe_default"] = live.against_mediapipe(single, max_persons=10)
 
     images = dense_iuv.default_images(data)
     if quick:

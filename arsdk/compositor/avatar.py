@@ -12,7 +12,7 @@ Two renders per frame:
 * from a free viewpoint (``orbit``, ``side``, ``top``): ``last_view_bgr``, a live 3D model of each
   person that can be put into any scene.
 
-The GLSL is arsdk's own (``shaders/mesh.vert``, ``shaders/mesh.frag``: the atlas texel lit from the
+The GLSL is arsdk's own (``arsdk/shaders/mesh.vert``, ``mesh.frag``, package data: the atlas texel lit from the
 camera), given to pyrender through its shader-program cache. Rendering goes through EGL (``PYOPENGL_PLATFORM=egl``; Mesa's software rasterizer on CPUs). Where EGL is
 missing the effect says so once in the log and leaves the image as it is; other effects keep running.
 """
@@ -252,6 +252,7 @@ class AvatarEffect:
                 from pyrender.shader_program import ShaderProgramCache
 
                 self._gl._renderer._program_cache = ShaderProgramCache(shader_dir=str(shader_dir))
+            _say_where_rendering_runs()
         self._gl.viewport_width, self._gl.viewport_height = size
         try:
             return self._gl.render(scene, flags=flags)
@@ -373,12 +374,37 @@ class AvatarEffect:
         return np.ascontiguousarray(colour[..., ::-1])
 
 
+_RENDERER_SAID = False
+
+
+def _say_where_rendering_runs() -> None:
+    """Once per process: whether avatars are drawn by a GPU or by Mesa's software rasterizer on the CPU."""
+    global _RENDERER_SAID
+    if _RENDERER_SAID:
+        return
+    _RENDERER_SAID = True
+    try:
+        from OpenGL.GL import GL_RENDERER, glGetString
+
+        name = (glGetString(GL_RENDERER) or b"").decode(errors="replace")
+    except Exception:  # noqa: BLE001 - only a message depends on it
+        return
+    if any(word in name.lower() for word in ("llvmpipe", "softpipe", "swrast")):
+        log.warning("rendering avatars on the CPU (%s): a few frames per second; a GPU with EGL draws them faster", name)
+    else:
+        log.info("rendering avatars on %s", name)
+
+
 def shaders_dir() -> Path | None:
-    """arsdk's GLSL folder (``shaders/`` beside the package in a source checkout), or None (pyrender's own)."""
-    folder = Path(__file__).resolve().parent.parent.parent / "shaders"
+    """arsdk's GLSL folder (package data ``arsdk/shaders``; the repository's ``shaders/`` points there), or
+    None when the installation lacks it (then pyrender's own shaders draw, and this is logged once)."""
+    from importlib import resources
+
+    folder = Path(str(resources.files("arsdk") / "shaders"))
     if (folder / "mesh.vert").is_file() and (folder / "mesh.frag").is_file():
         return folder
-    log.info("arsdk's shaders/ folder is not installed; using pyrender's default shaders")
+    log.warning("arsdk's shaders are missing from this installation (%s); drawing with pyrender's default shaders; "
+                "reinstall arsdk", folder)  # fmt: skip
     return None
 
 

@@ -39,6 +39,9 @@ class Compositor:
         self.effects = list(effects)
         self.last_ms: dict[str, float] = {}
         """Milliseconds each effect took in the last ``render``, by effect name (``texture``, ``labels``, ...)."""
+        self.last_labels: dict[int, str] = {}
+        """The label text the effects drew in the last ``render``, by person position (effects that draw
+        labels expose theirs as ``last_labels``; a later effect's text wins)."""
         names = [_effect_name(e) for e in self.effects]
         self._names = [n if names.count(n) == 1 else f"{n}{names[:i].count(n) + 1}" for i, n in enumerate(names)]
 
@@ -59,11 +62,16 @@ class Compositor:
         """The AR image for ``frame`` (a new array; the frame is read-only)."""
         image = frame.image_bgr
         timings = {}
+        labels: dict[int, str] = {}
         for name, effect in zip(self._names, self.effects):
             start = time.perf_counter()
             image = effect.apply(image, frame, persons)
             timings[name] = (time.perf_counter() - start) * 1000.0
+            drawn = getattr(effect, "last_labels", None)
+            if isinstance(drawn, dict):
+                labels.update(drawn)
         self.last_ms = timings
+        self.last_labels = labels
         return image.copy() if image is frame.image_bgr else image
 
 

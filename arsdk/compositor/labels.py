@@ -71,6 +71,8 @@ class LabelsEffect:
         self.tracked_only = tracked_only
         self.font_scale = font_scale
         self.placed: list[tuple[int, int, int, int]] = []  # the last frame's label boxes (for tests and UIs)
+        self.last_labels: dict[int, str] = {}
+        """The last frame's label text by person position (lines joined by newlines): what was drawn."""
 
     def apply(self, image_bgr: np.ndarray, frame, persons: Sequence[Person]) -> np.ndarray:  # noqa: ANN001
         """A new image with the labels drawn."""
@@ -80,6 +82,7 @@ class LabelsEffect:
         placed: list[tuple[int, int, int, int]] = []
         overlay = out.copy()
         drawn = []
+        texts: dict[int, str] = {}
         for i in order:
             person = persons[i]
             if self.tracked_only and person.track_id is None:
@@ -87,6 +90,7 @@ class LabelsEffect:
             lines = [str(line) for line in self.text(person)]
             if not lines:
                 continue
+            texts[i] = "\n".join(lines)
             sizes = [cv2.getTextSize(line, _FONT, self.font_scale, 1)[0] for line in lines]
             line_h = max(s[1] for s in sizes) + 6
             box_w, box_h = max(s[0] for s in sizes) + 10, line_h * len(lines) + 4
@@ -105,6 +109,7 @@ class LabelsEffect:
                 y = rect[1] + 2 + line_h * (k + 1) - 5
                 cv2.putText(out, line, (rect[0] + 5, y), _FONT, self.font_scale, (255, 255, 255), 1, cv2.LINE_AA)
         self.placed = placed
+        self.last_labels = texts
         return out
 
     @staticmethod

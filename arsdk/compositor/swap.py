@@ -79,14 +79,19 @@ class AppearanceBank:
         memory: how much the past keeps per observation (exponential forgetting; 1 = never forget).
         refresh_every: refill a track's atlas for rendering after this many observations.
         observe_every: observe known tracks on every n-th frame only.
+        forget_after: a person not seen for this many frames is forgotten (memory stays bounded however many
+            people come and go; about 100 KB per person remembered at the default tile size).
     """
 
-    def __init__(self, tile_size: int = 64, memory: float = 0.95, refresh_every: int = 10, observe_every: int = 2) -> None:
+    def __init__(self, tile_size: int = 64, memory: float = 0.95, refresh_every: int = 10, observe_every: int = 2,
+                 forget_after: int = 300) -> None:  # fmt: skip
         if not 0.0 < memory <= 1.0:
             raise ConfigError(f"memory must be in (0, 1], got {memory}")
-        if refresh_every < 1 or observe_every < 1:
-            raise ConfigError(f"refresh_every and observe_every must be >= 1, got {refresh_every}, {observe_every}")
-        self.observe_every = observe_every
+        if refresh_every < 1 or observe_every < 1 or forget_after < 1:
+            raise ConfigError(f"refresh_every, observe_every and forget_after must be >= 1, got {refresh_every}, "
+                              f"{observe_every}, {forget_after}")  # fmt: skip
+        self.observe_every, self.forget_after = observe_every, forget_after
+        self._seen: dict[object, int] = {}
         self._calls = 0
         self.tile_size, self.memory, self.refresh_every = tile_size, memory, refresh_every
         self._atlases: dict[object, AtlasAccumulator] = {}
@@ -106,6 +111,7 @@ class AppearanceBank:
             if person.iuv is None:
                 continue
             key = self.key(person, position)
+            self._seen[key] = self._calls
             acc = self._atlases.get(key)
             if acc is not None and not isinstance(key, tuple) and self._calls % self.observe_every:
                 continue
@@ -116,6 +122,14 @@ class AppearanceBank:
                 acc.decay(self.memory)
             extract_atlas(image_bgr, person.iuv, acc)
             self._since_fill[key] = self._since_fill.get(key, 0) + 1
+        gone = [key for key, seen in self._seen.items() if self._calls - seen > self.forget_after]
+        for key in gone:
+            for table in (self._seen, self._atlases, self._filled, self._since_fill):
+                table.pop(key, None)
+
+    def __len__(self) -> int:
+        """How many people the bank remembers."""
+        return len(self._atlases)
 
     def atlas(self, key: object) -> TextureAtlas | None:
         """The filled atlas of a person, refilled after every ``refresh_every`` observations (filling

@@ -50,7 +50,9 @@ def frame_iuv(persons: tuple[Person, ...] | list[Person], resolution_wh: tuple[i
     Args:
         persons: people with ``iuv`` (those without are skipped).
         resolution_wh: the frame size.
-        use_track_ids: label instances with ``track_id`` (when set) instead of the 1-based position.
+        use_track_ids: label instances with ``track_id`` (when set) instead of the 1-based position. arsdk's
+            dump and stream do not: a tracked person's ID can equal an untracked person's position, so the
+            position is the one value the image and ``persons[].iuv.instance`` always agree on.
     """
     width, height = resolution_wh
     iuv = np.zeros((height, width, 3), np.uint8)

@@ -141,7 +141,6 @@ class SsdPersonProposer:
         tiles: also look at the frame's halves (left/right, or top/bottom for tall frames), each at the
             network's resolution, so that people smaller than about a tenth of the frame are found; costs two
             more passes.
-        threads: OpenCV threads for the network (None: OpenCV's default).
 
     Raises:
         ModelLoadError: the model is not installed or cannot be read.

@@ -166,7 +166,13 @@ class PersonTracker:
             self._frame_ms = delta if self._frame_ms is None else 0.9 * self._frame_ms + 0.1 * delta
             dt_frames = delta / max(self._frame_ms, 1e-3)
         self._last_ms = timestamp_ms
+        # after a gap in the frames (a stream that reconnected, a paused source) time still counts: tracks
+        # unseen for longer than the tracker keeps anyone are gone, and tracks unseen for longer than motion
+        # can bridge are lost (re-identified by appearance only)
+        self.tracks = [t for t in self.tracks if timestamp_ms - t.last_ms <= opts.max_lost_ms]
         for track in self.tracks:
+            if track.state is TrackState.CONFIRMED and timestamp_ms - track.last_ms > opts.motion_lost_ms:
+                track.state = TrackState.LOST
             track.kalman.predict(dt_frames)
 
         n = len(persons)

@@ -60,6 +60,10 @@ class Publisher:
             encoder threads and returns; a sender thread sends the messages in order (at most twice that
             many frames wait; beyond, ``publish`` waits). Faster on several cores; ``flush`` waits for all.
 
+    Labels: each person's ``label`` in the header is ``publisher.labels[track_id]`` when the application set
+    one (``publisher.labels[3] = "goalkeeper"``; ``--label 3=goalkeeper`` on the command line), else the
+    text the labels effect drew for that person (``label_drawn`` is then true), else null.
+
     Raises:
         ConfigError: bad options, or a non-loopback endpoint without ``allow_all_interfaces``.
         TransportError: the endpoint cannot be bound (already in use).

@@ -95,14 +95,17 @@ def encode(
     persons = []
     for position, person in enumerate(result.persons):
         entry = person_to_dict(person, position)
-        entry["label"] = (labels or {}).get(person.track_id) if person.track_id is not None else None
+        drawn = result.labels[position] if position < len(result.labels) else None
+        chosen = (labels or {}).get(person.track_id) if person.track_id is not None else None
+        entry["label"] = chosen if chosen is not None else drawn
+        entry["label_drawn"] = drawn is not None and chosen is None
         persons.append(entry)
     parts = []
     extra: list[bytes] = []
     if include_iuv and any(p.iuv is not None for p in result.persons):
         from ..densepose.frame_iuv import frame_iuv
 
-        images = frame_iuv(result.persons, (width, height), use_track_ids=True)
+        images = frame_iuv(result.persons, (width, height))  # value k = persons[k - 1], as the header says
         extra = [cv2.imencode(".png", images.iuv)[1].tobytes(), cv2.imencode(".png", images.instances)[1].tobytes()]
         parts = ["iuv", "instances"]
     header = {
@@ -112,6 +115,8 @@ def encode(
         "frame_index": int(result.frame.index),
         "timestamp_ms": float(result.frame.timestamp_ms),
         "publish_ms": time.time() * 1000.0,
+        "capture_to_send_ms": (None if result.frame.captured_ms is None
+                               else round(time.monotonic() * 1000.0 - result.frame.captured_ms, 2)),  # fmt: skip
         "width": int(width),
         "height": int(height),
         "encoding": encoding,
