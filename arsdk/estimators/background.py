@@ -1,13 +1,17 @@
 """Person proposals on a worker thread, so that looking for new people never stalls the frames.
 
+The worker runs at a lower OS priority (nice 10, on Linux), so on a machine with few cores the frame loop
+gets the CPU first.
+
 In VIDEO mode the estimator follows known people frame to frame with the landmark model (~10 ms per
-person); finding new people (HOG over an image pyramid, the BlazePose detector) costs ~200 ms. With
+person); finding new people (the person detector and the BlazePose detector) costs ~100 ms. With
 ``PoseEstimatorOptions(background_proposals=True)`` that search runs here, on a frame handed over when the
 worker is idle, and its boxes are checked against a later frame when they are ready.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -100,6 +104,10 @@ class BackgroundProposer:
             return result
 
     def _run(self) -> None:
+        try:  # the search yields to the frame loop: on a machine with few cores it must not stall frames
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except (AttributeError, OSError):  # not Linux, or not permitted: the search runs at normal priority
+            pass
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._job is not None or self._closed)
