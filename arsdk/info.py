@@ -7,7 +7,6 @@ import os
 import platform
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 __all__ = ["collect_info", "egl_status"]
@@ -102,10 +101,10 @@ def collect_info(check_egl: bool = True) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         info["models"]["person_detector"] = f"not installed ({exc})"
     try:
-        from importlib import resources
+        from .compositor.avatar import shaders_dir
 
-        shaders = Path(str(resources.files("arsdk") / "shaders"))
-        info["shaders"] = str(shaders) if (shaders / "mesh.vert").is_file() else f"missing ({shaders})"
+        folder = shaders_dir()
+        info["shaders"] = str(folder) if folder is not None else "missing (reinstall arsdk)"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         info["shaders"] = f"missing ({exc})"
     if check_egl:

@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import ConfigError, SourceEndedEarly
 from .protocols import Compositor, FrameSource, PoseEstimator, Sink, Tracker
+from .threads import lower_thread_priority
 from .types import FrameResult
 
 __all__ = ["PipelineOptions", "PipelineStats", "Pipeline"]
@@ -222,7 +223,7 @@ class Pipeline:
 
         def writer() -> None:
             if self.options.yield_to_estimator:
-                _lower_thread_priority()
+                lower_thread_priority()
             try:
                 while (item := outbox.get()) is not _STOP:
                     start = time.perf_counter()
@@ -243,7 +244,7 @@ class Pipeline:
 
         def post() -> None:
             if self.options.yield_to_estimator:
-                _lower_thread_priority()
+                lower_thread_priority()
             try:
                 while (item := estimated.get()) is not _STOP:
                     frame, persons, timings = item
@@ -291,14 +292,6 @@ class Pipeline:
         if errors:
             raise errors[0]
         return stats
-
-
-def _lower_thread_priority(niceness: int = 10) -> None:
-    """Lower the calling thread's scheduling priority (Linux threads have their own nice value)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-    except (AttributeError, OSError) as exc:  # not Linux, or not permitted
-        log.debug("could not lower the thread priority: %s", exc)
 
 
 def _put_newest(q: queue.Queue, item: object) -> int:

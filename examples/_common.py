@@ -19,25 +19,15 @@ from arsdk import (
     open_source,
 )
 from arsdk.cli import sample_clip
+from arsdk.cli.parser import add_source, resolve_source
 from arsdk.sources import LiveSource, VideoFileSource
 
 
-class _Arguments(argparse.ArgumentParser):
-    """The source as the first positional argument or ``--source``, as in the ``arsdk`` command."""
-
-    def parse_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
-        parsed = super().parse_args(args, namespace)
-        given = parsed.source_positional or parsed.source_option
-        parsed.source = given if given is not None else self.default_source
-        return parsed
-
-
 def arguments(description: str, default_source: str | None = None) -> argparse.ArgumentParser:
-    parser = _Arguments(description=description)
-    parser.default_source = default_source or str(sample_clip())
-    parser.add_argument("source_positional", nargs="?", default=None, metavar="SOURCE",
-                        help="camera index, video, image folder or stream URL (default: the shipped clip)")  # fmt: skip
-    parser.add_argument("--source", dest="source_option", default=None, help=argparse.SUPPRESS)
+    """The examples' arguments: the source first (or ``--source``), as in the ``arsdk`` command."""
+    parser = argparse.ArgumentParser(description=description)
+    add_source(parser, "camera index, video, image folder or stream URL (default: the shipped clip)",
+               default=default_source or str(sample_clip()))  # fmt: skip
     parser.add_argument("-o", "--out", "--output", dest="output", help="write the result to this video file")
     parser.add_argument("--show", action="store_true", help="show the result in a window")
     parser.add_argument("--max-frames", type=int, default=None)
@@ -50,7 +40,7 @@ def run(args: argparse.Namespace, make_compositor: Callable[[MediaPipePoseEstima
         print("nothing to do: add -o FILE and/or --show", file=sys.stderr)
         return 2
     try:
-        with open_source(args.source) as source:
+        with open_source(resolve_source(args)) as source:
             video = isinstance(source, (VideoFileSource, LiveSource))
             options = PoseEstimatorOptions(running_mode=RunMode.VIDEO if video else RunMode.IMAGE, proposal_interval=5)
             sinks = []

@@ -9,7 +9,8 @@ import pytest
 
 from arsdk import SourceEndedEarly, SourceOptions, open_source
 from arsdk.cli import main
-from arsdk.bench.cameras import MjpegHttpServer, RtspServer, clip_frames, rtsp_unavailable
+from arsdk.bench.cameras import MjpegHttpServer, RtspServer, rtsp_unavailable
+from arsdk.bench.clips import read_frames
 
 _READ_TIMEOUT_MS = 1500
 _OPTIONS = SourceOptions(open_timeout_ms=3000, read_timeout_ms=_READ_TIMEOUT_MS)
@@ -17,7 +18,7 @@ _OPTIONS = SourceOptions(open_timeout_ms=3000, read_timeout_ms=_READ_TIMEOUT_MS)
 
 @pytest.fixture(scope="module")
 def frames(sample_clip):
-    return clip_frames(sample_clip, 40)
+    return read_frames(sample_clip, 40)
 
 
 @pytest.fixture(scope="module")

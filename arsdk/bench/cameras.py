@@ -24,19 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["clip_frames", "MjpegHttpServer", "RtspServer", "rtsp_unavailable"]
+from ..transport.endpoints import free_loopback_endpoint
 
-
-def clip_frames(path, count: int = 40) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while len(frames) < count:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(image)
-    capture.release()
-    return frames
+__all__ = ["MjpegHttpServer", "RtspServer", "rtsp_unavailable"]
 
 
 class MjpegHttpServer:
@@ -156,12 +146,6 @@ def rtsp_unavailable() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RtspServer:
     """An RTSP camera on 127.0.0.1 (``url``) in a subprocess; a context manager."""
 
@@ -170,7 +154,7 @@ class RtspServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         for k, image in enumerate(frames):
             cv2.imwrite(str(self.folder / f"{k:04d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-        self.port = _free_port()
+        self.port = int(free_loopback_endpoint().rsplit(":", 1)[1])
         self._proc: subprocess.Popen | None = None
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["Clip", "panned_clip", "video_clip", "default_clips", "write_clip"]
+__all__ = ["Clip", "read_frames", "panned_clip", "video_clip", "default_clips", "write_clip"]
 
 FRAME_WH = (640, 480)
 SHIPPED_CROWD = Path(__file__).resolve().parent.parent / "data" / "vtest_sample.avi"
@@ -54,8 +54,8 @@ def panned_clip(image_bgr: np.ndarray, frames: int, name: str, source: str) -> C
     return Clip(name, tuple(out), source)
 
 
-def video_clip(path: Path, frames: int, name: str) -> Clip:
-    """The first ``frames`` frames of a video, resized to 640x480."""
+def read_frames(path: Path, frames: int) -> list[np.ndarray]:
+    """The first ``frames`` frames of a video, as decoded."""
     capture = cv2.VideoCapture(str(path))
     out = []
     try:
@@ -63,9 +63,15 @@ def video_clip(path: Path, frames: int, name: str) -> Clip:
             ok, frame = capture.read()
             if not ok:
                 break
-            out.append(cv2.resize(frame, FRAME_WH, interpolation=cv2.INTER_AREA))
+            out.append(frame)
     finally:
         capture.release()
+    return out
+
+
+def video_clip(path: Path, frames: int, name: str) -> Clip:
+    """The first ``frames`` frames of a video, resized to 640x480."""
+    out = [cv2.resize(frame, FRAME_WH, interpolation=cv2.INTER_AREA) for frame in read_frames(path, frames)]
     if not out:
         raise FileNotFoundError(f"no frames in {path}")
     return Clip(name, tuple(out), str(path))

@@ -11,7 +11,8 @@ __all__ = ["PeakMemory", "process_peak_mb"]
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4096 / 2**20
 
 
-def _rss_mb() -> float:
+def rss_mb() -> float:
+    """The process's resident memory now, in MiB."""
     try:
         with open("/proc/self/statm") as handle:
             return int(handle.read().split()[1]) * _PAGE_MB
@@ -41,10 +42,10 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval_s):
-            self.peak_mb = max(self.peak_mb, _rss_mb())
+            self.peak_mb = max(self.peak_mb, rss_mb())
 
     def __enter__(self) -> PeakMemory:
-        self.start_mb = self.peak_mb = _rss_mb()
+        self.start_mb = self.peak_mb = rss_mb()
         self._thread = threading.Thread(target=self._sample, name="arsdk-bench-memory", daemon=True)
         self._thread.start()
         return self
@@ -53,4 +54,4 @@ class PeakMemory:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self.peak_mb = max(self.peak_mb, _rss_mb())
+        self.peak_mb = max(self.peak_mb, rss_mb())

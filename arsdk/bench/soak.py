@@ -24,20 +24,13 @@ import numpy as np
 __all__ = ["run", "verdict", "markdown", "plot", "main"]
 
 
-def _status(field: str) -> int:
+def _threads() -> int:
+    """The kernel's count of this process's threads (native ones included)."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith(field + ":"):
+            if line.startswith("Threads:"):
                 return int(line.split()[1])
     return 0
-
-
-def _free_endpoint() -> str:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
 
 
 def run(minutes: float, sample_every_s: float = 5.0, clip: Path | None = None, progress=print) -> dict:  # noqa: ANN001
@@ -49,10 +42,13 @@ def run(minutes: float, sample_every_s: float = 5.0, clip: Path | None = None, p
     from ..sources import SourceOptions, open_source
     from ..tracking import PersonTracker
     from ..transport import Publisher, ReceiveMode, Subscriber
-    from .cameras import MjpegHttpServer, clip_frames
+    from ..transport.endpoints import free_loopback_endpoint
+    from .memory import rss_mb
+    from .cameras import MjpegHttpServer
+    from .clips import read_frames
 
-    frames = clip_frames(clip or sample_clip(), 100)
-    endpoint = _free_endpoint()
+    frames = read_frames(clip or sample_clip(), 100)
+    endpoint = free_loopback_endpoint()
     latencies: list[float] = []
     lock = threading.Lock()
     done = threading.Event()
@@ -89,9 +85,9 @@ def run(minutes: float, sample_every_s: float = 5.0, clip: Path | None = None, p
                 window, latencies[:] = list(latencies), []
             samples.append({
                 "t_s": round(time.monotonic() - start, 1),
-                "rss_mb": round(_status("VmRSS") / 1024.0, 1),
+                "rss_mb": round(rss_mb(), 1),
                 "fds": len(os.listdir("/proc/self/fd")),
-                "threads": _status("Threads"),
+                "threads": _threads(),
                 "queues": pipeline.queue_depths(),
                 "frames": len(window),
                 "latency_p50_ms": round(float(np.percentile(window, 50)), 1) if window else None,

@@ -11,13 +11,13 @@ worker is idle, and its boxes are checked against a later frame when they are re
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..threads import lower_thread_priority
 from ..types import Person
 from collections.abc import Sequence
 
@@ -104,10 +104,7 @@ class BackgroundProposer:
             return result
 
     def _run(self) -> None:
-        try:  # the search yields to the frame loop: on a machine with few cores it must not stall frames
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        except (AttributeError, OSError):  # not Linux, or not permitted: the search runs at normal priority
-            pass
+        lower_thread_priority()  # the search yields to the frame loop: with few cores it must not stall frames
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._job is not None or self._closed)

@@ -223,9 +223,7 @@ class PersonTracker:
             if id(track) not in matched_tracks:
                 if track.state is TrackState.TENTATIVE:
                     continue
-                track.state = TrackState.LOST
-                if timestamp_ms - track.last_ms > opts.max_lost_ms:
-                    continue
+                track.state = TrackState.LOST  # dropped once unseen for max_lost_ms (at the start of update)
             survivors.append(track)
         self.tracks = survivors
 
