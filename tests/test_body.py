@@ -258,6 +258,8 @@ def test_a_left_right_swap_of_the_landmarks_does_not_turn_a_followed_body_around
         assert front(out) > 0.8
         np.testing.assert_allclose(out.body.joints_xy[[25, 26]], person.landmarks.xy_px[[25, 26]], atol=15)
     assert front(outs[-1]) < 0.5, "the landmarks insisted: the body follows their sides"
+    # at once and undragged: the filters' history changed sides with the labels
+    np.testing.assert_allclose(outs[-1].body.joints_xy[[25, 26]], swapped.landmarks.xy_px[[25, 26]], atol=15)
     stage = DenseIUVStage(DenseOptions(body=BodyIUVOptions(fit=BodyFitOptions(side_hold_frames=0))), temporal=True)
     outs = [stage.apply((p,), wh, 100.0 * k)[0] for k, p in enumerate(sequence[:3])]
     knees = person.landmarks.xy_px[[25, 26]]
@@ -279,7 +281,8 @@ def test_part_flicker_is_lower_with_the_body(sample_clip):
 def test_part_flicker_over_150_frames_of_vtest():
     capsules = part_flicker(data_file("vtest.avi"), 150, "capsules")
     body = part_flicker(data_file("vtest.avi"), 150, "body")
-    # issue 13 asks for 30% lower; 28% with today's person finder (docs/benchmarks.md, "What is not met")
-    assert body["changed_following"] <= 0.75 * capsules["changed_following"]
+    # issue 13: at least 30% lower (30.8% on 2026-12-01: 19.4% against 28.0%)
+    assert body["changed_following"] <= 0.70 * capsules["changed_following"]
     assert body["changed"] < capsules["changed"]
     assert body["translation_floor"] > 0.7 * body["changed"], "at a fixed pixel most change is the walk itself"
+

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode, open_source
+from arsdk.errors import ConfigError
 from arsdk.bench.clips import panned_clip
 from arsdk.estimators.blazepose import BlazePoseLandmarkModel, litert_available
 from arsdk.estimators.models import find_model_files
@@ -66,3 +67,21 @@ def test_background_proposals_find_the_people_of_the_sample_clip(sample_clip):
     assert not thread.is_alive()  # closed with the estimator
     assert in_frame == 1 and in_background >= 3  # only the first search held a frame up
     assert max(counts[20:]) >= 4  # the walkers found on earlier frames are confirmed on later ones
+
+
+def test_a_crowd_walking_in_is_checked_a_few_people_per_frame(sample_clip):
+    """Background finds are confirmed at most ``max_new_checks_per_frame`` per frame; the rest wait for the
+    next frames instead of all landing on one (the stall a crowd would cause), and are not lost."""
+    options = PoseEstimatorOptions(RunMode.VIDEO, proposal_interval=3, background_proposals=True,
+                                   max_new_checks_per_frame=1)  # fmt: skip
+    new_per_frame, counts = [], []
+    with open_source(sample_clip) as source, MediaPipePoseEstimator(options) as estimator:
+        for index in range(40):
+            persons = estimator.infer(source.read())
+            counts.append(len(persons))
+            if index:  # the first frame follows nobody: its search is checked at once
+                new_per_frame.append(sum(p.proposal != "track" for p in persons))
+    assert max(new_per_frame) <= 1
+    assert max(counts[20:]) >= 4  # one a frame, the walkers are all found all the same
+    with pytest.raises(ConfigError, match="max_new_checks_per_frame"):
+        PoseEstimatorOptions(max_new_checks_per_frame=0)

@@ -91,19 +91,21 @@ class BodyFitOptions:
         side_hold_frames: a followed person's left and right sides are kept from frame to frame: when the
             landmarks' left and right limbs match the previous frame's the other way round (the landmark
             model swapped the sides, which turns the whole body around), the body keeps its sides until
-            this many frames in a row say otherwise. 0: follow the landmarks' sides every frame.
+            this many frames in a row say otherwise, and then turns at once (its smoothing history
+            changes sides with the labels). A real turn is gradual and is followed without a hold.
+            0: follow the landmarks' sides every frame.
     """
 
     fov_deg: float = 60.0
     focal_px: float | None = None
     min_core_visibility: float = 0.3
     max_stretch: float = 1.35
-    min_cutoff_hz: float = 0.4
-    beta: float = 0.5
+    min_cutoff_hz: float = 0.35
+    beta: float = 0.4
     depth_cutoff_scale: float = 0.5
     turn_smoothing: float = 0.6
     proportion_smoothing: float = 0.7
-    side_hold_frames: int = 3
+    side_hold_frames: int = 5
 
     def __post_init__(self) -> None:
         if not 10.0 <= self.fov_deg <= 170.0:
@@ -309,16 +311,17 @@ def _sides_disagree(person: Person, state: BodyFitState) -> bool:
     return swapped < _SIDE_SWAP_RATIO * same
 
 
-def _hold_sides(person: Person, state: BodyFitState | None, hold: int) -> tuple[Person, bool, int]:
-    """(the person as the body labels it, whether its sides are exchanged, disagreements in a row)."""
+def _hold_sides(person: Person, state: BodyFitState | None, hold: int) -> tuple[Person, bool, int, bool]:
+    """(the person as the body labels it, whether its sides are exchanged, disagreements in a row, whether
+    the body takes the landmarks' other sides on this frame)."""
     if state is None or hold == 0:
-        return person, False, 0
+        return person, False, 0, False
     if not _sides_disagree(person, state):
-        return person, False, 0
+        return person, False, 0, False
     count = state.side_disagreements + 1
     if count >= hold:  # the landmarks insist: the person did turn (or the body had it wrong)
-        return person, False, 0
-    return _with_sides_swapped(person), True, count
+        return person, False, 0, True
+    return _with_sides_swapped(person), True, count, False
 
 
 def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOptions | None = None,
@@ -351,9 +354,10 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         return None
     if filtered is not None:  # a refit of this frame: the sides were decided by its first fit
         swapped, disagreements = filtered.sides_swapped, filtered.side_disagreements
+        turned = False
         person = _with_sides_swapped(person) if swapped else person
     else:
-        person, swapped, disagreements = _hold_sides(person, state, options.side_hold_frames)
+        person, swapped, disagreements, turned = _hold_sides(person, state, options.side_hold_frames)
     lm = person.landmarks
     assert lm is not None
     xy = lm.xy_px.astype(np.float64)
@@ -383,6 +387,9 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
                        OneEuroFilter(options.min_cutoff_hz * options.depth_cutoff_scale, options.beta))  # fmt: skip
         else:
             height, filters = state.height_px, state.filters
+            if turned:  # the filters' history changes sides with the labels: the body turns at once, undragged
+                for one_filter in filters:
+                    one_filter.reorder(LANDMARK_MIRROR)
         root = xy[[23, 24]].mean(axis=0)  # the person's motion is real: only the pose around the hips is filtered
         xy = root + filters[0]((xy - root) / height, time_s) * height
         depth = filters[1](depth, time_s)
@@ -391,7 +398,7 @@ def fit_body(person: Person, resolution_wh: tuple[int, int], options: BodyFitOpt
         return None
     lifted = lift_landmarks(xy, depth, world, points_rest, camera, px_per_m)
     rest = _with_midpoints(points_rest.astype(np.float64))
-    previous = None if state is None else state.rotations
+    previous = None if state is None or turned else state.rotations
     held = None if state is None else (state.stretch, options.proportion_smoothing)
     linear, stretch, rotations = _segment_maps(lifted, rest, model, options, held, previous, options.turn_smoothing)
     pivots = _pivots(linear, lifted, rest, joints_rest.astype(np.float64), model)

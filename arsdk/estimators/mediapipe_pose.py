@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +70,9 @@ class PoseEstimatorOptions:
         background_proposals: VIDEO mode: while people are being followed, search for new ones on a worker
             thread (its finds are confirmed on a later frame) so no frame waits for the ~200 ms search; for
             live sources. Results then depend on timing; leave it off for reproducible file processing.
+        max_new_checks_per_frame: with ``background_proposals``: at most this many of a finished search's
+            candidates get their landmark pass on one frame; the rest wait for the next frames, so that a
+            crowd walking in does not make one frame several times slower than the others.
         flip_test: run the landmark model on each region and on its mirror image and average the two (more
             accurate and left/right-consistent; twice the landmark cost). People the BlazePose detector finds
             then also go through arsdk's landmark pass.
@@ -98,6 +101,7 @@ class PoseEstimatorOptions:
     proposal_interval: int = 1
     max_proposal_interval: int = 30
     background_proposals: bool = False
+    max_new_checks_per_frame: int = 2
     flip_test: bool = False
     dense_iuv: bool = True
     dense_options: DenseOptions | DenseChartOptions = field(default_factory=DenseOptions)
@@ -119,6 +123,8 @@ class PoseEstimatorOptions:
             raise ConfigError(f"detector_threshold must be in (0, 1), got {self.detector_threshold}")
         if not 0 <= self.refine_passes <= 3:
             raise ConfigError(f"refine_passes must be in 0..3, got {self.refine_passes}")
+        if self.max_new_checks_per_frame < 1:
+            raise ConfigError(f"max_new_checks_per_frame must be >= 1, got {self.max_new_checks_per_frame}")
         if self.proposal_interval < 1:
             raise ConfigError(f"proposal_interval must be >= 1, got {self.proposal_interval}")
         if self.max_proposal_interval < self.proposal_interval:
@@ -191,6 +197,7 @@ class MediaPipePoseEstimator:
         self._frames_since_proposals = 0
         self._interval = self.options.proposal_interval
         self._last_proposed = np.zeros((0, 4), np.float32)
+        self._carried: ProposalRound | None = None  # candidates of a background round not checked yet
         self.clock = _StageClock()
 
     @classmethod
@@ -252,7 +259,9 @@ class MediaPipePoseEstimator:
         round_: ProposalRound | None = None
         stale = False
         if self._background is not None and persons:
-            round_ = self._background.take()  # finished on an earlier frame, checked on this one
+            # finished on an earlier frame, checked on this one; else what the last one left unchecked
+            round_ = self._background.take() or self._carried
+            self._carried = None
             stale = True
             if due and self._background.submit(frame.index, image):
                 self._frames_since_proposals = 0
@@ -272,7 +281,8 @@ class MediaPipePoseEstimator:
         if round_ is not None:
             for name, ms in round_.timings_ms.items():
                 self.clock.last_ms[f"background.{name}" if stale else name] = ms
-            self._add_proposals(image, wh, persons, round_, stale)
+            budget = self.options.max_new_checks_per_frame if stale else None
+            self._carried = self._add_proposals(image, wh, persons, round_, stale, budget)
             boxes = np.array([p.box_xyxy for p in persons[followed:]], np.float32).reshape(-1, 4)
             seen = box_iou(boxes, self._last_proposed).max(axis=1, initial=0.0) if len(self._last_proposed) else np.zeros(len(boxes))
             found_new = bool((seen < 0.5).any())  # someone the last round did not already find
@@ -306,28 +316,40 @@ class MediaPipePoseEstimator:
         self._last_index = -1
         self._interval = self.options.proposal_interval
         self._last_proposed = np.zeros((0, 4), np.float32)
+        self._carried = None
         if self._dense is not None:
             self._dense.reset()
 
     # -- helpers -------------------------------------------------------------------------------------------
 
     def _add_proposals(self, image: np.ndarray, wh: tuple[int, int], persons: list[Person], round_: ProposalRound,
-                       stale: bool) -> None:  # fmt: skip
+                       stale: bool, budget: int | None = None) -> ProposalRound | None:  # fmt: skip
         """Add the people a proposal round found that are not among ``persons`` yet. ``stale``: the round ran
-        on an earlier frame, so every find is confirmed by a landmark pass on this one."""
+        on an earlier frame, so every find is confirmed by a landmark pass on this one. ``budget``: at most
+        this many candidates get a landmark pass; returns the round's candidates left unchecked (or None)."""
         start = time.perf_counter()
         flip = self.options.flip_test
-        for found in round_.persons:
+        checks = 0
+        for k, found in enumerate(round_.persons):
             if found.score < self.options.min_person_score or self._is_duplicate(found, persons):
                 continue
+            if stale or flip:
+                if budget is not None and checks >= budget:
+                    self.clock.add("landmarks", start)
+                    return replace(round_, persons=round_.persons[k:], timings_ms={})
+                checks += 1
             person = self._relandmark(image, found, wh, flip, keep_on_failure=not stale) if stale or flip else found
             if person is not None and not self._is_duplicate(person, persons):
                 persons.append(person)
-        for proposal in round_.boxes:
+        for k, proposal in enumerate(round_.boxes):
             if len(persons) >= self.options.max_persons or self._box_covered(proposal.box_xyxy, persons):
                 continue
             if proposal.source == "segmentation" and _mostly_inside(proposal.box_xyxy, persons):
                 continue
+            if budget is not None and checks >= budget:
+                self.clock.add("landmarks", start)
+                return replace(round_, persons=(), boxes=round_.boxes[k:], timings_ms={})
+            checks += 1
             result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy), flip)
             # a segmentation region is loose (any pose, cut-off people): one more pass settles the region
             passes = self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
@@ -339,6 +361,7 @@ class MediaPipePoseEstimator:
             if not self._is_duplicate(person, persons):
                 persons.append(person)
         self.clock.add("landmarks", start)
+        return None
 
     def _relandmark(self, image: np.ndarray, person: Person, resolution_wh: tuple[int, int], flip: bool = True,
                     keep_on_failure: bool = True) -> Person | None:  # fmt: skip

@@ -34,6 +34,13 @@ class OneEuroFilter:
         tau = 1.0 / (2 * math.pi * cutoff_hz)
         return 1.0 / (1.0 + tau / dt)
 
+    def reorder(self, order: np.ndarray) -> None:
+        """Reorder the first axis of the history (``history[order]``), for example when the elements'
+        labels change (a left/right relabelling of landmarks), so that filtering goes on without a jump."""
+        if self._value is not None and self._derivative is not None:
+            index = np.asarray(order, np.intp)
+            self._value, self._derivative = self._value[index], self._derivative[index]
+
     def __call__(self, value: np.ndarray, time_s: float) -> np.ndarray:
         """The smoothed value at ``time_s`` (seconds, increasing)."""
         value = np.asarray(value, np.float64)

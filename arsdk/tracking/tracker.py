@@ -61,6 +61,9 @@ class TrackerOptions:
         max_lost_ms: how long a lost track is kept for re-identification by appearance.
         appearance: use appearance (needs people with IUV and the frame image).
         appearance_weight: weight of the appearance distance in the association cost.
+        lost_penalty: added to the association cost of a track that missed the previous frame: when one
+            detection could continue either of two people walking together (one hidden behind the other),
+            the one seen last keeps it instead of the ID flipping between them from frame to frame.
         reid_max_distance: appearance distance below which a detection re-attaches to a lost track.
         veto_distance: appearance distance above which a detection may not take a track at all.
         smoothing: One Euro filtering of boxes and landmarks.
@@ -77,6 +80,7 @@ class TrackerOptions:
     max_lost_ms: float = 15000.0
     appearance: bool = True
     appearance_weight: float = 0.5
+    lost_penalty: float = 0.1
     reid_max_distance: float = 0.1
     veto_distance: float = 0.25
     smoothing: bool = True
@@ -90,6 +94,8 @@ class TrackerOptions:
                 raise ConfigError(f"TrackerOptions.{name} must be in [0, 1], got {value}")
         if self.low_score > self.high_score:
             raise ConfigError(f"low_score ({self.low_score}) must not exceed high_score ({self.high_score})")
+        if not 0.0 <= self.lost_penalty <= 1.0:
+            raise ConfigError(f"TrackerOptions.lost_penalty must be in [0, 1], got {self.lost_penalty}")
         if self.min_hits < 1:
             raise ConfigError(f"min_hits must be >= 1, got {self.min_hits}")
         if not 0 <= self.motion_lost_ms <= self.max_lost_ms:
@@ -253,7 +259,7 @@ class PersonTracker:
             return list(detections), list(tracks)
         predicted = np.stack([t.kalman.box_xyxy for t in tracks])
         iou = box_iou(boxes[detections], predicted)
-        cost = 1.0 - iou
+        cost = 1.0 - iou + self.options.lost_penalty * np.array([t.state is TrackState.LOST for t in tracks])
         cost[iou < min_iou] = _INFEASIBLE
         if use_appearance and self.options.appearance:
             feasible = cost < _INFEASIBLE
