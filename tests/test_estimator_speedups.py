@@ -2,6 +2,8 @@
 schedule searches less while everyone is followed, never while max_persons are followed, and at once when a
 followed person is lost; background proposals find the people of the sample clip."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -61,11 +63,13 @@ def test_background_proposals_find_the_people_of_the_sample_clip(sample_clip):
     with open_source(sample_clip) as source, MediaPipePoseEstimator(options) as estimator:
         for _ in range(40):
             counts.append(len(estimator.infer(source.read())))
+            time.sleep(0.05)  # frames arrive as from a camera, not as fast as a file decodes
             in_background += "background.proposals_detector" in estimator.clock.last_ms
             in_frame += "proposals_detector" in estimator.clock.last_ms
         thread = estimator._background._thread
     assert not thread.is_alive()  # closed with the estimator
-    assert in_frame == 1 and in_background >= 3  # only the first search held a frame up
+    assert in_frame == 0 and in_background >= 3  # no search held a frame up, not even the first
+    assert counts[0] == 0 and max(counts[:5]) >= 1  # the first frame's search joins a later frame
     assert max(counts[20:]) >= 4  # the walkers found on earlier frames are confirmed on later ones
 
 
@@ -76,11 +80,11 @@ def test_a_crowd_walking_in_is_checked_a_few_people_per_frame(sample_clip):
                                    max_new_checks_per_frame=1)  # fmt: skip
     new_per_frame, counts = [], []
     with open_source(sample_clip) as source, MediaPipePoseEstimator(options) as estimator:
-        for index in range(40):
+        for _ in range(40):
             persons = estimator.infer(source.read())
+            time.sleep(0.05)  # frames arrive as from a camera
             counts.append(len(persons))
-            if index:  # the first frame follows nobody: its search is checked at once
-                new_per_frame.append(sum(p.proposal != "track" for p in persons))
+            new_per_frame.append(sum(p.proposal != "track" for p in persons))
     assert max(new_per_frame) <= 1
     assert max(counts[20:]) >= 4  # one a frame, the walkers are all found all the same
     with pytest.raises(ConfigError, match="max_new_checks_per_frame"):

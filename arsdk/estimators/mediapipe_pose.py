@@ -67,12 +67,14 @@ class PoseEstimatorOptions:
             followed, the interval doubles up to this many frames; a new or lost person resets it to
             ``proposal_interval``; a person followed for 5 frames or more and then lost brings proposals on
             the next frame.
-        background_proposals: VIDEO mode: while people are being followed, search for new ones on a worker
-            thread (its finds are confirmed on a later frame) so no frame waits for the ~200 ms search; for
+        background_proposals: VIDEO mode: search for new people on a worker thread (its finds are
+            confirmed on a later frame) so that no frame waits for the ~200 ms search, not even the first
+            frames or those after a scene cut, which then come out empty until the search is done; for
             live sources. Results then depend on timing; leave it off for reproducible file processing.
         max_new_checks_per_frame: with ``background_proposals``: at most this many of a finished search's
-            candidates get their landmark pass on one frame; the rest wait for the next frames, so that a
-            crowd walking in does not make one frame several times slower than the others.
+            candidates get their landmark pass (one pass each; following them refines them on the next
+            frame) on one frame; the rest wait for the next frames, so that a crowd walking in does not make
+            one frame several times slower than the others.
         flip_test: run the landmark model on each region and on its mirror image and average the two (more
             accurate and left/right-consistent; twice the landmark cost). People the BlazePose detector finds
             then also go through arsdk's landmark pass.
@@ -258,8 +260,10 @@ class MediaPipePoseEstimator:
         followed = len(persons)
         round_: ProposalRound | None = None
         stale = False
-        if self._background is not None and persons:
-            # finished on an earlier frame, checked on this one; else what the last one left unchecked
+        if self._background is not None:
+            # finished on an earlier frame, checked on this one; else what the last one left unchecked. No
+            # frame waits for a search, not even with nobody to follow (a live stream's first frames, or
+            # after a scene cut): its finds join a later frame.
             round_ = self._background.take() or self._carried
             self._carried = None
             stale = True
@@ -268,12 +272,7 @@ class MediaPipePoseEstimator:
             elif not due:
                 self._frames_since_proposals += 1
         elif due:
-            if self._background is not None:  # nobody to follow: wait for the worker, then search this frame
-                self._background.take(wait=True)
-                self._background.submit(frame.index, image)
-                round_ = self._background.take(wait=True)
-            else:
-                round_ = propose(frame.index, image, self._blazepose, self._box_proposers)
+            round_ = propose(frame.index, image, self._blazepose, self._box_proposers)
             self._frames_since_proposals = 0
         else:
             self._frames_since_proposals += 1
@@ -338,7 +337,8 @@ class MediaPipePoseEstimator:
                     self.clock.add("landmarks", start)
                     return replace(round_, persons=round_.persons[k:], timings_ms={})
                 checks += 1
-            person = self._relandmark(image, found, wh, flip, keep_on_failure=not stale) if stale or flip else found
+            person = (self._relandmark(image, found, wh, flip, keep_on_failure=not stale, passes=1 if budget else 2)
+                      if stale or flip else found)  # fmt: skip
             if person is not None and not self._is_duplicate(person, persons):
                 persons.append(person)
         for k, proposal in enumerate(round_.boxes):
@@ -351,8 +351,9 @@ class MediaPipePoseEstimator:
                 return replace(round_, persons=(), boxes=round_.boxes[k:], timings_ms={})
             checks += 1
             result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy), flip)
-            # a segmentation region is loose (any pose, cut-off people): one more pass settles the region
-            passes = self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
+            # a segmentation region is loose (any pose, cut-off people): one more pass settles the region.
+            # Within a budget (live) one pass checks the candidate: following it on the next frame refines it
+            passes = 0 if budget else self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
             for _ in range(passes):
                 result = self._landmarker.infer(image, result.next_roi, flip)
             if result.score < self.options.min_person_score:
@@ -364,8 +365,8 @@ class MediaPipePoseEstimator:
         return None
 
     def _relandmark(self, image: np.ndarray, person: Person, resolution_wh: tuple[int, int], flip: bool = True,
-                    keep_on_failure: bool = True) -> Person | None:  # fmt: skip
-        """Run arsdk's own landmark pass (two passes: ROI from the landmarks, then refined) on a person
+                    keep_on_failure: bool = True, passes: int = 2) -> Person | None:  # fmt: skip
+        """Run arsdk's own landmark pass (``passes``: 2 = ROI from the landmarks, then refined) on a person
         MediaPipe's graph found; on failure the person as found (``keep_on_failure``) or None."""
         assert person.landmarks is not None
         fallback = person if keep_on_failure else None
@@ -373,7 +374,8 @@ class MediaPipePoseEstimator:
         if roi is None:
             return fallback
         result = self._landmarker.infer(image, roi, flip)
-        result = self._landmarker.infer(image, result.next_roi, flip)
+        for _ in range(passes - 1):
+            result = self._landmarker.infer(image, result.next_roi, flip)
         if result.score < self.options.min_person_score:
             return fallback
         return self._to_person(result, resolution_wh, person.proposal)
