@@ -131,7 +131,8 @@ def live_markdown(live: dict, plots: dict[str, str]) -> str:
         lines += ["### One person: arsdk beside MediaPipe's own pose", "",
                   "Same frames (the 1-person clip). arsdk: landmarks, segmentation mask, dense IUV and tracker, set up "
                   "for one person (`max_persons=1`, as `mp.solutions.pose` is single-person). MediaPipe: "
-                  "`mp.solutions.pose.Pose(static_image_mode=False)`, landmarks only.", "",
+                  "`mp.solutions.pose.Pose(static_image_mode=False)`, landmarks only. The two take turns frame by frame; "
+                  f"the first {versus.get('warm_up_frames', 0)} frames (model loading, first search) do not count.", "",
                   "| | p50 ms | p90 ms | p99 ms | mean ms |", "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
         for label, key in (("arsdk", "arsdk_ms"), ("mp.solutions.pose", "mediapipe_ms")):
             s = versus[key]
