@@ -350,7 +350,7 @@ class MediaPipePoseEstimator:
                 self.clock.add("landmarks", start)
                 return replace(round_, persons=(), boxes=round_.boxes[k:], timings_ms={})
             checks += 1
-            result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy), flip)
+            result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy, frame_wh=wh), flip)
             # a segmentation region is loose (any pose, cut-off people): one more pass settles the region.
             # Within a budget (live) one pass checks the candidate: following it on the next frame refines it
             passes = 0 if budget else self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
