@@ -1,6 +1,6 @@
 """A labelled set of people for the person finder: photographs with ground-truth boxes from
-../shared/data/people, and harder cases made from them (mirrored, cut by the frame edge, darkened, smaller,
-larger, partly covered), plus scenes with nobody in them.
+../shared/data/people, and harder cases made from them (mirrored, cut by the right or bottom edge,
+darkened, smaller, larger, partly covered), plus scenes with nobody in them.
 
 Boxes are ``xyxy`` in pixels. Ground truth: AI Challenger and PoseTrack (COCO ``bbox``), JHMDB (COCO
 ``bbox``), Human3.6M (the tight box of its person mask; its COCO boxes are padded squares). MPII is left
@@ -115,6 +115,22 @@ def _cut_at_right(case: Case) -> Case | None:
     return Case(case.name + " cut at the right edge", np.ascontiguousarray(case.image_bgr[:, :cut]), kept[visible], ignore)
 
 
+def _cut_at_the_waist(case: Case) -> Case | None:
+    """The image cut through its largest person a little above the hips (55% down their box): that person is
+    cut off at the waist by the bottom edge, as in a webcam's view."""
+    boxes = case.boxes_xyxy
+    big = int(np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])))
+    _, y0, _, y1 = boxes[big]
+    cut = int(y0 + 0.55 * (y1 - y0))
+    kept = boxes.copy()
+    kept[:, 3] = np.minimum(kept[:, 3], cut)
+    visible = (kept[:, 3] - kept[:, 1]) >= 0.5 * (boxes[:, 3] - boxes[:, 1])  # at least half of a person shows
+    if cut < 64 or not visible.any():
+        return None
+    ignore = None if case.ignore is None else np.ascontiguousarray(case.ignore[:cut])
+    return Case(case.name + " cut at the waist", np.ascontiguousarray(case.image_bgr[:cut]), kept[visible], ignore)
+
+
 def _dark(case: Case) -> Case:
     dark = (255.0 * (case.image_bgr / 255.0) ** 2.2 * 0.35).astype(np.uint8)  # night: dim, crushed shadows
     return Case(case.name + " dark", dark, case.boxes_xyxy, case.ignore)
@@ -141,13 +157,14 @@ def _covered(case: Case) -> Case:
 
 @lru_cache(maxsize=1)
 def hard_cases() -> tuple[Case, ...]:
-    """Every base case mirrored, cut by the frame edge, darkened, at half and double size, partly covered."""
+    """Every base case mirrored, cut by the right and the bottom edge, darkened, at half and double size,
+    partly covered."""
     out: list[Case] = []
     for case in base_cases():
         out += [_mirrored(case), _dark(case), _covered(case)]
-        cut = _cut_at_right(case)
-        if cut is not None:
-            out.append(cut)
+        for cut in (_cut_at_right(case), _cut_at_the_waist(case)):
+            if cut is not None:
+                out.append(cut)
         h = case.image_bgr.shape[0]
         out.append(_scaled(case, 0.5 if h >= 480 else 2.0))
     return tuple(out)

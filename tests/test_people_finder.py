@@ -72,14 +72,15 @@ def test_the_hard_cases(find):
     assert extras <= 1.0
 
 
-def test_people_cut_off_by_the_frame_edge(find):
-    """The labelled people cut through by the right edge of the frame (a hard case made for each photo):
-    the landmark model's region is centred where the whole person would be (0.67 of them were found
-    when it was centred on the visible part)."""
-    cut = [case for case in hard_cases() if case.name.endswith("cut at the right edge")]
+@pytest.mark.parametrize(("edge", "floor"), [("cut at the right edge", 0.75), ("cut at the waist", 0.6)])
+def test_people_cut_off_by_the_frame_edge(find, edge, floor):
+    """The labelled people cut through by the right edge of the frame, or at the waist by its bottom edge (a
+    hard case of each kind made from each photo): the landmark model's region is centred where the whole
+    person would be (with the region on the visible part 0.67 and 0.50 of them were found)."""
+    cut = [case for case in hard_cases() if case.name.endswith(edge)]
     assert len(cut) >= 8
     recall, extras, missed = recall_and_extras(cut, find)
-    assert recall >= 0.75, missed
+    assert recall >= floor, missed
     assert extras <= 1.0
 
 
@@ -95,4 +96,6 @@ def test_a_box_cut_off_by_the_frame_edge_is_centred_on_the_whole_person():
     assert left.center_xy[0] == 30 - 0.45 * 200 / 2
     wide = roi_from_box(np.array([340, 50, 400, 120], np.float32), frame_wh=frame_wh)
     assert wide.center_xy == (370.0, 85.0)  # wide enough: nothing is missing
+    bottom = roi_from_box(np.array([100, 200, 200, 300], np.float32), frame_wh=frame_wh)
+    assert bottom.center_xy == (150.0, 300.0)  # cut at the waist: extended below the frame to twice its width
     assert roi_from_box(np.array([370, 50, 400, 250], np.float32)).center_xy == (385.0, 150.0)
