@@ -100,35 +100,33 @@ def _mirrored(case: Case) -> Case:
     return Case(case.name + " mirrored", np.ascontiguousarray(case.image_bgr[:, ::-1]), boxes.astype(np.float32), ignore)
 
 
-def _cut_at_right(case: Case) -> Case | None:
-    """The image cut through the middle of its largest person: that person is cut off by the right edge."""
+def _cut(case: Case, axis: int, share: float, name: str) -> Case | None:
+    """The image cut through its largest person at ``share`` of their box along ``axis`` (1: across, the
+    person cut off by the right edge; 0: down, cut off by the bottom edge). People of whom less than half
+    still shows are dropped from the truth."""
     boxes = case.boxes_xyxy
     big = int(np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])))
-    x0, _, x1, _ = boxes[big]
-    cut = int(x0 + 0.6 * (x1 - x0))
+    lo, hi = (0, 2) if axis == 1 else (1, 3)  # the box's start and end along the cut axis
+    cut = int(boxes[big, lo] + share * (boxes[big, hi] - boxes[big, lo]))
     kept = boxes.copy()
-    kept[:, 2] = np.minimum(kept[:, 2], cut)
-    visible = (kept[:, 2] - kept[:, 0]) >= 0.5 * (boxes[:, 2] - boxes[:, 0])  # at least half of a person shows
+    kept[:, hi] = np.minimum(kept[:, hi], cut)
+    visible = (kept[:, hi] - kept[:, lo]) >= 0.5 * (boxes[:, hi] - boxes[:, lo])
     if cut < 64 or not visible.any():
         return None
-    ignore = None if case.ignore is None else np.ascontiguousarray(case.ignore[:, :cut])
-    return Case(case.name + " cut at the right edge", np.ascontiguousarray(case.image_bgr[:, :cut]), kept[visible], ignore)
+    window = (slice(None), slice(0, cut)) if axis == 1 else (slice(0, cut), slice(None))
+    ignore = None if case.ignore is None else np.ascontiguousarray(case.ignore[window])
+    return Case(f"{case.name} {name}", np.ascontiguousarray(case.image_bgr[window]), kept[visible], ignore)
+
+
+def _cut_at_right(case: Case) -> Case | None:
+    """The image cut through the middle of its largest person: that person is cut off by the right edge."""
+    return _cut(case, 1, 0.6, "cut at the right edge")
 
 
 def _cut_at_the_waist(case: Case) -> Case | None:
     """The image cut through its largest person a little above the hips (55% down their box): that person is
     cut off at the waist by the bottom edge, as in a webcam's view."""
-    boxes = case.boxes_xyxy
-    big = int(np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])))
-    _, y0, _, y1 = boxes[big]
-    cut = int(y0 + 0.55 * (y1 - y0))
-    kept = boxes.copy()
-    kept[:, 3] = np.minimum(kept[:, 3], cut)
-    visible = (kept[:, 3] - kept[:, 1]) >= 0.5 * (boxes[:, 3] - boxes[:, 1])  # at least half of a person shows
-    if cut < 64 or not visible.any():
-        return None
-    ignore = None if case.ignore is None else np.ascontiguousarray(case.ignore[:cut])
-    return Case(case.name + " cut at the waist", np.ascontiguousarray(case.image_bgr[:cut]), kept[visible], ignore)
+    return _cut(case, 0, 0.55, "cut at the waist")
 
 
 def _dark(case: Case) -> Case:
