@@ -92,11 +92,9 @@ class BackgroundProposer:
             self._cond.notify_all()
             return True
 
-    def take(self, wait: bool = False) -> ProposalRound | None:
-        """The finished round, if any (``wait``: block until the current job is done)."""
+    def take(self) -> ProposalRound | None:
+        """The finished round, if any (None while the worker is still busy or was given nothing)."""
         with self._cond:
-            if wait:
-                self._cond.wait_for(lambda: not self._busy or self._closed)
             if self._error is not None:
                 error, self._error = self._error, None
                 raise error

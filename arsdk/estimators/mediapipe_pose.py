@@ -329,13 +329,17 @@ class MediaPipePoseEstimator:
         start = time.perf_counter()
         flip = self.options.flip_test
         checks = 0
+
+        def leftover(**unchecked: tuple) -> ProposalRound:
+            self.clock.add("landmarks", start)
+            return replace(round_, timings_ms={}, **unchecked)
+
         for k, found in enumerate(round_.persons):
             if found.score < self.options.min_person_score or self._is_duplicate(found, persons):
                 continue
             if stale or flip:
                 if budget is not None and checks >= budget:
-                    self.clock.add("landmarks", start)
-                    return replace(round_, persons=round_.persons[k:], timings_ms={})
+                    return leftover(persons=round_.persons[k:])
                 checks += 1
             person = (self._relandmark(image, found, wh, flip, keep_on_failure=not stale, passes=1 if budget else 2)
                       if stale or flip else found)  # fmt: skip
@@ -347,8 +351,7 @@ class MediaPipePoseEstimator:
             if proposal.source == "segmentation" and _mostly_inside(proposal.box_xyxy, persons):
                 continue
             if budget is not None and checks >= budget:
-                self.clock.add("landmarks", start)
-                return replace(round_, persons=(), boxes=round_.boxes[k:], timings_ms={})
+                return leftover(persons=(), boxes=round_.boxes[k:])
             checks += 1
             result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy, frame_wh=wh), flip)
             # a segmentation region is loose (any pose, cut-off people): one more pass settles the region.
