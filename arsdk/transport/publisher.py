@@ -183,11 +183,12 @@ class Publisher:
 
     def close(self) -> None:
         """Send what is still queued, then close the socket; safe to call twice."""
+        linger_ms = 0  # a plain publisher drops what subscribers have not taken (it never waits on them)
         if self._sender is not None:
             self._pending.put(None)
             self._sender.join()
             self._sender = None
-            self._socket.setsockopt(zmq.LINGER, 250)  # let the last queued messages leave (briefly)
+            linger_ms = 250  # the encoder threads' last messages were just handed over: let them leave
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -195,7 +196,7 @@ class Publisher:
             self._authenticator.stop()
             self._authenticator = None
         if not self._socket.closed:
-            self._socket.close(linger=0)
+            self._socket.close(linger=linger_ms)
         self._context.term()
 
     def __enter__(self) -> Publisher:
