@@ -48,7 +48,7 @@ def test_matching_is_one_to_one_at_iou_one_half():
 def test_the_labelled_photographs(find):
     recall, extras, missed = recall_and_extras(base_cases(), find)
     assert sum(len(c.boxes_xyxy) for c in base_cases()) >= 60
-    assert recall >= 0.68, missed
+    assert recall >= 0.72, missed
     assert extras <= 1.0
 
 
@@ -68,17 +68,16 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.55, missed
+    assert recall >= 0.6, missed
     assert extras <= 1.0
 
 
-@pytest.mark.parametrize(("edge", "floor"), [("cut at the right edge", 0.65), ("cut at the waist", 0.55)])
+@pytest.mark.parametrize(("edge", "floor"), [("cut at the right edge", 0.7), ("cut at the waist", 0.62)])
 def test_people_cut_off_by_the_frame_edge(find, edge, floor):
     """The labelled people cut through by the right edge of the frame, or at the waist by its bottom edge (a
     hard case of each kind made from each photo): the landmark model's region is centred where the whole
-    person would be (on the photographs of the data sets alone, 0.78 and 0.63 of them are found that way, 0.67
-    and 0.50 with the region on the visible part; the hand-labelled photographs add small people the detector
-    does not see)."""
+    person would be, and a reading that disagrees with the detector's box is tried again with other region
+    sizes (0.75 and 0.67 are found; 0.68 and 0.60 with one region size, 0.43 and 0.29 with HOG)."""
     cut = [case for case in hard_cases() if case.name.endswith(edge)]
     assert len(cut) >= 8
     recall, extras, missed = recall_and_extras(cut, find)

@@ -329,6 +329,7 @@ class MediaPipePoseEstimator:
         start = time.perf_counter()
         flip = self.options.flip_test
         checks = 0
+        still = self.options.running_mode is RunMode.IMAGE  # no next frame to settle a loose region on
 
         def leftover(**unchecked: tuple) -> ProposalRound:
             self.clock.add("landmarks", start)
@@ -353,19 +354,42 @@ class MediaPipePoseEstimator:
             if budget is not None and checks >= budget:
                 return leftover(persons=(), boxes=round_.boxes[k:])
             checks += 1
-            result = self._landmarker.infer(image, roi_from_box(proposal.box_xyxy, frame_wh=wh), flip)
             # a segmentation region is loose (any pose, cut-off people): one more pass settles the region.
             # Within a budget (live) one pass checks the candidate: following it on the next frame refines it
             passes = 0 if budget else self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
-            for _ in range(passes):
-                result = self._landmarker.infer(image, result.next_roi, flip)
-            if result.score < self.options.min_person_score:
+            result = self._check_box(image, proposal.box_xyxy, wh, flip, passes, retry=still)
+            if result is None:
                 continue
             person = self._to_person(result, wh, proposal.source)
             if not self._is_duplicate(person, persons):
                 persons.append(person)
         self.clock.add("landmarks", start)
         return None
+
+    def _check_box(self, image: np.ndarray, box_xyxy: np.ndarray, resolution_wh: tuple[int, int], flip: bool,
+                   passes: int, retry: bool) -> LandmarkResult | None:  # fmt: skip
+        """The landmark model on a proposal box (``passes`` refinements after the first); None when it sees no
+        person. A detector's box is often loose, and the model then reads the person beside it or half of
+        this one. With ``retry`` (a still image: no next frame to settle the region on), when the person's box
+        disagrees with the proposal, regions of other sizes are tried and the reading, refined or not, that
+        agrees best with the proposal is kept."""
+        best, best_iou = None, -1.0
+        for scale in (1.2, 1.5, 1.0) if retry else (1.2,):
+            readings = [self._landmarker.infer(image, roi_from_box(box_xyxy, scale, frame_wh=resolution_wh), flip)]
+            for _ in range(passes):
+                readings.append(self._landmarker.infer(image, readings[-1].next_roi, flip))
+            if not retry:
+                return readings[-1] if readings[-1].score >= self.options.min_person_score else None
+            for k, reading in enumerate(readings[::-1]):  # the most refined first
+                if reading.score < self.options.min_person_score:
+                    continue
+                box = person_box(reading.landmarks, reading.mask, resolution_wh)
+                iou = float(box_iou(box_xyxy[None], box[None])[0, 0])
+                if k == 0 and iou >= _AGREES_WITH_PROPOSAL:
+                    return reading
+                if iou > best_iou:
+                    best, best_iou = reading, iou
+        return best
 
     def _relandmark(self, image: np.ndarray, person: Person, resolution_wh: tuple[int, int], flip: bool = True,
                     keep_on_failure: bool = True, passes: int = 2) -> Person | None:  # fmt: skip
@@ -437,6 +461,9 @@ def _mostly_inside(box_xyxy: np.ndarray, persons: list[Person], share: float = 0
 
 
 _CORE_POINTS = np.array([0, 11, 12, 23, 24])
+
+_AGREES_WITH_PROPOSAL = 0.5
+"""The IoU of a person's box with the proposal box it came from above which the reading is taken as is."""
 
 
 _SAME_BOX_IOU = 0.85
