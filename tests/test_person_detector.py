@@ -45,17 +45,45 @@ def test_nobody_on_an_empty_wall(detector):
     assert detector.propose(np.ascontiguousarray(wall)) == []
 
 
-def test_small_people_of_a_large_frame_are_found_in_its_halves(detector):
-    """A 1920 x 1080 PoseTrack frame of dancers in a crowd: the halves, each at the network's resolution,
-    add people too small for one pass over the whole frame."""
-    frame = cv2.imread(str(data_file("people/posetrack18/images/val/012834_mpii_test/000000.jpg")))
-    with_halves = detector.propose(frame)
+def _whole_frame_only(detector, frame):
     detector.tiles = False
     try:
-        whole_only = detector.propose(frame)
+        return detector.propose(frame)
     finally:
         detector.tiles = True
-    assert len(with_halves) >= len(whole_only) + 5
+
+
+def test_small_people_of_a_large_frame_are_found_in_its_tiles(detector):
+    """A 1920 x 1080 PoseTrack frame of dancers in a crowd: the tiles, each at the network's resolution,
+    add people too small for one pass over the whole frame."""
+    frame = cv2.imread(str(data_file("people/posetrack18/images/val/012834_mpii_test/000000.jpg")))
+    assert len(detector.propose(frame)) >= len(_whole_frame_only(detector, frame)) + 5
+
+
+def test_a_wide_frame_is_looked_at_in_squares(detector):
+    """A 640 x 218 photograph of a baseball game: squeezed whole into the network's square input, the
+    pitcher and the batter (about 50 px tall) are not seen; in squares as tall as the frame they are."""
+    frame = cv2.imread(str(data_file("people/photos/COCO_val2014_000000000357.jpg")))
+    assert [tuple(r[2:]) for r in detector._regions(218, 640)[1:]] == [(218, 218), (359, 218), (499, 218), (640, 218)]
+    pitcher = np.array([[75, 77, 95, 128]], np.float32)
+    batter = np.array([[530, 136, 556, 188]], np.float32)
+
+    def finds(proposals, person):
+        return any(box_iou(person, p.box_xyxy[None])[0, 0] >= 0.5 for p in proposals)
+
+    whole = _whole_frame_only(detector, frame)
+    tiled = detector.propose(frame)
+    assert not finds(whole, pitcher) and not finds(whole, batter)
+    assert finds(tiled, pitcher) and finds(tiled, batter)
+
+
+def test_a_box_a_tile_cuts_is_left_to_the_whole_frame():
+    boxes = np.array([[10, 10, 40, 100], [150, 10, 199, 100], [150, 10, 180, 100], [10, 10, 40, 190]], np.float32)
+    # a middle tile of a 640 x 200 frame: its left and right borders are inner ones, top and bottom the frame's
+    keep = SsdPersonProposer._whole_in_tile(boxes, (200, 0, 400, 200), (640, 200))
+    assert keep.tolist() == [True, False, True, False]  # cut by the right border; taller than 0.6 of the tile
+    keep = SsdPersonProposer._whole_in_tile(boxes[:1] - [10, 0, 10, 0], (0, 0, 200, 200), (640, 200))
+    assert keep.tolist() == [True]  # the frame's own left edge cuts nothing
 
 
 def test_without_the_model_hog_stands_in_or_a_clear_error(monkeypatch):

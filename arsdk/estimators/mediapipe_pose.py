@@ -357,7 +357,8 @@ class MediaPipePoseEstimator:
             # a segmentation region is loose (any pose, cut-off people): one more pass settles the region.
             # Within a budget (live) one pass checks the candidate: following it on the next frame refines it
             passes = 0 if budget else self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
-            result = self._check_box(image, proposal.box_xyxy, wh, flip, passes, retry=still)
+            retry = still and proposal.source == "detector"
+            result = self._check_box(image, proposal.box_xyxy, wh, flip, passes, retry)
             if result is None:
                 continue
             person = self._to_person(result, wh, proposal.source)
@@ -369,8 +370,8 @@ class MediaPipePoseEstimator:
     def _check_box(self, image: np.ndarray, box_xyxy: np.ndarray, resolution_wh: tuple[int, int], flip: bool,
                    passes: int, retry: bool) -> LandmarkResult | None:  # fmt: skip
         """The landmark model on a proposal box (``passes`` refinements after the first); None when it sees no
-        person. A detector's box is often loose, and the model then reads the person beside it or half of
-        this one. With ``retry`` (a still image: no next frame to settle the region on), when the person's box
+        person. The person detector's box is often loose, and the model then reads the person beside it or half
+        of this one. With ``retry`` (a still image: no next frame to settle the region on), when the person's box
         disagrees with the proposal, regions of other sizes are tried and the reading, refined or not, that
         agrees best with the proposal is kept."""
         best, best_iou = None, -1.0
