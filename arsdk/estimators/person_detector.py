@@ -150,8 +150,9 @@ class SsdPersonProposer:
             found: on a frame at least 1.5 times wider than tall (or taller than wide), squares as tall as
             the frame side by side (the network squeezes any input to a square, and a wide frame squeezed
             that way hides people 50 px tall); on other frames 600 px or larger, two overlapping halves. A
-            box a tile cuts at one of its inner borders, or taller than 0.6 of the tile, is left to the whole
-            frame (it is part of someone larger). Costs one pass per tile: two on a 4:3 frame, three on 16:9.
+            box a square cuts at one of its inner borders, taller than 0.6 of the square or scored under 0.2
+            is left to the whole frame (it is part of someone larger, or a blurred passer-by). Costs one pass
+            per tile: two on a 4:3 frame, three on 16:9.
 
     Raises:
         ModelLoadError: the model is not installed or cannot be read.
@@ -193,16 +194,20 @@ class SsdPersonProposer:
         xyxy = np.column_stack([(xc - w / 2) * width, (yc - h / 2) * height, (xc + w / 2) * width, (yc + h / 2) * height])
         return xyxy, scores[keep]
 
+    def _squares(self, height: int, width: int) -> bool:
+        """Whether the frame's tiles are squares (a frame far from square) rather than halves."""
+        return self.tiles and max(height, width) >= _SQUARE_TILES_ASPECT * min(height, width)
+
     def _regions(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
         """The frame, then its tiles (``xyxy``)."""
         regions = [(0, 0, width, height)]
         if not self.tiles:
             return regions
         short, long = min(height, width), max(height, width)
-        if long >= _SQUARE_TILES_ASPECT * short:
+        if self._squares(height, width):
             count = int(np.ceil((long - short) / ((1.0 - _MIN_TILE_OVERLAP) * short))) + 1
+            wide = width >= height
             for start in np.linspace(0, long - short, count).round().astype(int):
-                wide = width >= height
                 regions.append((start, 0, start + short, height) if wide else (0, start, width, start + short))
         elif long >= 2 * _INPUT_SIZE:  # two overlapping halves side by side (or one above the other)
             if width >= height:
@@ -215,8 +220,8 @@ class SsdPersonProposer:
 
     @staticmethod
     def _whole_in_tile(boxes: np.ndarray, tile: tuple[int, int, int, int], frame_wh: tuple[int, int]) -> np.ndarray:
-        """Which of a tile's boxes (tile pixels) hold a whole person: not cut by an inner border of the tile
-        (one that is not the frame's edge), and not taller than a part of the tile."""
+        """Which of a square tile's boxes (tile pixels) hold a whole person: not cut by an inner border of the
+        tile (one that is not the frame's edge), and not taller than 0.6 of the tile."""
         x0, y0, x1, y1 = tile
         margin = _TILE_BORDER_MARGIN * max(x1 - x0, y1 - y0)
         keep = (boxes[:, 3] - boxes[:, 1]) <= _MAX_TILE_BOX_HEIGHT * (y1 - y0)
@@ -234,9 +239,10 @@ class SsdPersonProposer:
         """Person boxes in frame pixels, most confident first."""
         height, width = image_bgr.shape[:2]
         all_boxes, all_scores = [], []
+        squares = self._squares(height, width)
         for k, (x0, y0, x1, y1) in enumerate(self._regions(height, width)):
             boxes, scores = self._run(image_bgr[y0:y1, x0:x1])
-            if k > 0:
+            if k > 0 and squares:
                 whole = self._whole_in_tile(boxes, (x0, y0, x1, y1), (width, height)) & (scores >= _MIN_TILE_SCORE)
                 boxes, scores = boxes[whole], scores[whole]
             all_boxes.append(boxes + [x0, y0, x0, y0])
