@@ -357,7 +357,7 @@ class MediaPipePoseEstimator:
             # a segmentation region is loose (any pose, cut-off people): one more pass settles the region.
             # Within a budget (live) one pass checks the candidate: following it on the next frame refines it
             passes = 0 if budget else self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
-            retry = still and proposal.source == "detector"
+            retry = still and proposal.source == SsdPersonProposer.name
             result = self._check_box(image, proposal.box_xyxy, wh, flip, passes, retry)
             if result is None:
                 continue

@@ -60,6 +60,8 @@ person cut off by the frame."""
 _MIN_HEIGHT_OF_WIDTH = 2.0
 """A person box touching the frame's bottom edge and shorter than this many times its width is a person cut
 off at the waist or the legs (a webcam's view)."""
+_AT_EDGE_PX = 2.0
+"""A box side this close to a frame edge touches it."""
 
 
 def roi_from_box(box_xyxy: np.ndarray, scale: float = 1.2, frame_wh: tuple[int, int] | None = None) -> Roi:
@@ -75,13 +77,14 @@ def roi_from_box(box_xyxy: np.ndarray, scale: float = 1.2, frame_wh: tuple[int, 
     x0, y0, x1, y1 = (float(v) for v in box_xyxy)
     if frame_wh is not None:
         width = _MIN_WIDTH_OF_HEIGHT * (y1 - y0)
+        at_left, at_right = x0 <= _AT_EDGE_PX, x1 >= frame_wh[0] - _AT_EDGE_PX
         if x1 - x0 < width:
-            if x1 >= frame_wh[0] - 2 and x0 > 2:
+            if at_right and not at_left:
                 x1 = x0 + width
-            elif x0 <= 2 and x1 < frame_wh[0] - 2:
+            elif at_left and not at_right:
                 x0 = x1 - width
         height = _MIN_HEIGHT_OF_WIDTH * (x1 - x0)
-        if y1 - y0 < height and y1 >= frame_wh[1] - 2 and y0 > 2:
+        if y1 - y0 < height and y1 >= frame_wh[1] - _AT_EDGE_PX and y0 > _AT_EDGE_PX:
             y1 = y0 + height
     return Roi(((x0 + x1) / 2, (y0 + y1) / 2), max(x1 - x0, y1 - y0) * scale, 0.0)
 
