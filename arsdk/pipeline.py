@@ -43,7 +43,8 @@ class PipelineOptions:
     yield_to_estimator: run the post (dense IUV, tracker, compositor) and writer threads at a lower OS
         priority (Linux: nice +10 per thread), for set-ups where the estimator alone sets the pace. Off by
         default: with the dense stage on the post thread that thread carries real work, and starving it
-        measured slower. Where lowering is not permitted this does nothing.
+        measured slower on files. The command line turns it on for live sources, whose viewers wait for the
+        estimator's frame time. Where lowering is not permitted this does nothing.
     dense_on_post_thread: when the estimator can hand out its dense-IUV stage
         (``detach_dense_stage``), run that stage on the post thread, before the tracker: the estimator's
         thread then only finds people, and the two halves overlap (timed as ``estimator.dense_iuv``).

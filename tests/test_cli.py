@@ -278,6 +278,7 @@ def test_live_sources_search_for_new_people_beside_the_frame_loop(flags, live, e
     args = build_parser().parse_args(["run", "0", *flags])
     with make_estimator(args, video=True, live=live) as estimator:
         assert estimator.options.background_proposals is expected
+        assert (estimator.options.steady_frame_time is not None) is live  # files: everyone read on every frame
 
 
 # -- one grammar -----------------------------------------------------------------------------------------------

@@ -176,8 +176,10 @@ def test_fp16_autocast_matches_fp32_on_cuda(checkpoint_path):
     assert agree > 0.95
 
 
-@pytest.mark.parametrize("variant", ["R_50_FPN_s1x", "R_101_FPN_s1x", "R_50_FPN_DL_s1x", "R_101_FPN_DL_s1x",
-                                     "R_50_FPN_s1x_legacy", "R_101_FPN_s1x_legacy"])  # fmt: skip
+_DEEPER = pytest.mark.slow  # the ResNet-101 variants differ from their ResNet-50 twins in depth only
+@pytest.mark.parametrize("variant", ["R_50_FPN_s1x", pytest.param("R_101_FPN_s1x", marks=_DEEPER), "R_50_FPN_DL_s1x",
+                                     pytest.param("R_101_FPN_DL_s1x", marks=_DEEPER), "R_50_FPN_s1x_legacy",
+                                     pytest.param("R_101_FPN_s1x_legacy", marks=_DEEPER)])  # fmt: skip
 def test_each_variant_with_seeded_weights_reloads_to_identical_outputs(variant, tmp_path):
     """Seeded random weights with the document's keys and shapes written as a detectron2 .pkl (by the reference
     generator), reloaded through the public loader: the variant is recognised and gives identical outputs to

@@ -89,3 +89,28 @@ def test_a_crowd_walking_in_is_checked_a_few_people_per_frame(sample_clip):
     assert max(counts[20:]) >= 4  # one a frame, the walkers are all found all the same
     with pytest.raises(ConfigError, match="max_new_checks_per_frame"):
         PoseEstimatorOptions(max_new_checks_per_frame=0)
+
+
+def test_a_frame_without_time_for_everyone_defers_people_to_the_next(sample_clip):
+    """``steady_frame_time``: on a frame with no time left (the history of frame times is made tiny here, so
+    that the limit falls after the first landmark pass) the people left keep their last reading, marked
+    ``deferred``, and are read first on the next frame; nobody waits two frames in a row, nobody is dropped."""
+    options = PoseEstimatorOptions(RunMode.VIDEO, proposal_interval=1000, max_proposal_interval=1000,
+                                   steady_frame_time=1.5, dense_iuv=False)  # fmt: skip
+    frames = []
+    with open_source(sample_clip) as source, MediaPipePoseEstimator(options) as estimator:
+        for index in range(12):
+            if index == 6:
+                estimator._landmark_ms.extend([1e-3] * 50)
+            frames.append(estimator.infer(source.read()))
+    followed = len(frames[5])
+    assert followed >= 3 and not any(p.attributes.get("deferred") for f in frames[:6] for p in f)
+    for before, now in zip(frames[6:], frames[7:]):
+        assert len(now) == followed
+        deferred = [p for p in now if p.attributes.get("deferred")]
+        assert 1 <= len(deferred) < followed
+        for person in deferred:  # its last reading, as it was on the frame before, where it was read
+            match = [q for q in before if np.array_equal(q.box_xyxy, person.box_xyxy)]
+            assert match and not match[0].attributes.get("deferred")
+    with pytest.raises(ConfigError, match="steady_frame_time"):
+        PoseEstimatorOptions(steady_frame_time=0.5)

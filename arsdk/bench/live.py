@@ -6,7 +6,8 @@
   effects, JPEG encoding and ZeroMQ publishing to a subscriber on 127.0.0.1, with per-stage latency
   percentiles.
 * ``as_live_source``: the same pipeline reading the clip from an HTTP MJPEG camera on 127.0.0.1 at 10 fps
-  (a live source: background search for new people, frames dropped rather than queued): the estimator's
+  (a live source, set up as the command line sets one up: background search for new people, steady frame
+  times, the stages after the estimator yielding to it, frames dropped rather than queued): the estimator's
   per-frame latency percentiles, whose p99 must stay within 2x the p50 (no stalls).
 * ``against_mediapipe``: arsdk's frame time (estimator + tracker, one frame after the other) beside
   MediaPipe's own single-person pose (``mp.solutions.pose``, the speed users get today without dense
@@ -24,6 +25,8 @@ import numpy as np
 import zmq
 
 from .. import Frame, MediaPipePoseEstimator, PersonTracker, Pipeline, PoseEstimatorOptions, RunMode, open_source
+from ..estimators.mediapipe_pose import LIVE_STEADY_FRAME_TIME
+from ..pipeline import PipelineOptions
 from ..compositor import Compositor, parse_effect
 from ..transport import Publisher
 from ..transport.endpoints import free_loopback_endpoint
@@ -115,7 +118,8 @@ def as_live_source(clip: Clip, seconds: float = 15.0, fps: float = 10.0) -> dict
     from .cameras import MjpegHttpServer
 
     options = PoseEstimatorOptions(running_mode=RunMode.VIDEO, max_persons=10, proposal_interval=5,
-                                   max_proposal_interval=30, background_proposals=True)  # fmt: skip
+                                   max_proposal_interval=30, background_proposals=True,
+                                   steady_frame_time=LIVE_STEADY_FRAME_TIME)  # fmt: skip
     estimator_ms: list[float] = []
 
     class _Collect:
@@ -128,7 +132,8 @@ def as_live_source(clip: Clip, seconds: float = 15.0, fps: float = 10.0) -> dict
     with MjpegHttpServer(list(clip.frames_bgr), fps=fps) as camera, \
             open_source(camera.url, SourceOptions(open_timeout_ms=5000, read_timeout_ms=5000)) as source, \
             MediaPipePoseEstimator(options) as estimator, Compositor([parse_effect("labels")]) as compositor:  # fmt: skip
-        pipeline = Pipeline(source, estimator, tracker=PersonTracker(), compositor=compositor, sinks=[_Collect()])
+        pipeline = Pipeline(source, estimator, tracker=PersonTracker(), compositor=compositor, sinks=[_Collect()],
+                            options=PipelineOptions(yield_to_estimator=True))  # fmt: skip
         stopper = threading.Timer(seconds, pipeline.stop)
         stopper.start()
         stats = pipeline.run()

@@ -20,6 +20,7 @@ def say(message: str) -> None:
 def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  # noqa: ANN201
     """The estimator the flags describe (MediaPipe's CPU default, or DensePose R-CNN)."""
     from ..estimators import MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
+    from ..estimators.mediapipe_pose import LIVE_STEADY_FRAME_TIME
 
     if getattr(args, "estimator", "mediapipe") == "densepose":
         from ..densepose_rcnn.model import DensePoseEstimator, DensePoseOptions
@@ -42,6 +43,7 @@ def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  
         max_proposal_interval=max(args.max_proposal_interval, args.proposal_interval),
         background_proposals=video and not getattr(args, "no_background_proposals", False)
         and (live or getattr(args, "background_proposals", False)),
+        steady_frame_time=LIVE_STEADY_FRAME_TIME if video and live else None,
         flip_test=args.flip_test,
         dense_iuv=not getattr(args, "no_iuv", False),
         dense_options=dense_options(args),
@@ -173,7 +175,8 @@ def execute(source_spec: str, args: argparse.Namespace, sinks_for, progress_labe
                     tracker=make_tracker(args, source),
                     compositor=compositor or MarkPersons(),
                     sinks=sinks,
-                    options=PipelineOptions(max_frames=args.max_frames),
+                    # live: the estimator's frame time is what the viewer waits for, so the rest yields to it
+                    options=PipelineOptions(max_frames=args.max_frames, yield_to_estimator=is_live(source)),
                 )
                 bar = tqdm(total=total, unit="frame", desc=progress_label, disable=None, dynamic_ncols=True,
                            file=sys.stderr)  # fmt: skip

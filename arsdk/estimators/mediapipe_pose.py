@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -78,6 +79,12 @@ class PoseEstimatorOptions:
             candidates get their landmark pass (one pass each; following them refines them on the next
             frame) on one frame; the rest wait for the next frames, so that a crowd walking in does not make
             one frame several times slower than the others.
+        steady_frame_time: VIDEO mode: keep each frame's landmark work (following people, checking new finds)
+            within this many times the median of the last frames'. When a crowd grows or the machine is
+            busy, the people the frame has no time for keep their last reading on it (``attributes``
+            ``{"deferred": true}``) and are read first on the next frame: nobody waits two frames in a row,
+            and no frame stalls a live stream. None (the default): everyone is read on every frame, as
+            files want; the command line sets 1.4 for cameras and network streams.
         flip_test: run the landmark model on each region and on its mirror image and average the two (more
             accurate and left/right-consistent; twice the landmark cost). People the BlazePose detector finds
             then also go through arsdk's landmark pass.
@@ -108,6 +115,7 @@ class PoseEstimatorOptions:
     max_proposal_interval: int = 30
     background_proposals: bool = False
     max_new_checks_per_frame: int = 2
+    steady_frame_time: float | None = None
     flip_test: bool = False
     dense_iuv: bool = True
     dense_options: DenseOptions | DenseChartOptions = field(default_factory=DenseOptions)
@@ -129,6 +137,8 @@ class PoseEstimatorOptions:
             raise ConfigError(f"detector_threshold must be in (0, 1), got {self.detector_threshold}")
         if not 0 <= self.refine_passes <= 3:
             raise ConfigError(f"refine_passes must be in 0..3, got {self.refine_passes}")
+        if self.steady_frame_time is not None and self.steady_frame_time < 1.0:
+            raise ConfigError(f"steady_frame_time must be >= 1 (a multiple of the median frame), got {self.steady_frame_time}")
         if self.max_new_checks_per_frame < 1:
             raise ConfigError(f"max_new_checks_per_frame must be >= 1, got {self.max_new_checks_per_frame}")
         if self.proposal_interval < 1:
@@ -199,7 +209,10 @@ class MediaPipePoseEstimator:
         self._background = (BackgroundProposer(self._blazepose, self._box_proposers)
                             if video and self.options.background_proposals else None)  # fmt: skip
         self._dense = DenseIUVStage(self.options.dense_options, temporal=video) if self.options.dense_iuv else None
-        self._tracked_rois: list[tuple[Roi, int]] = []  # with the frames each was followed
+        self._followed: list[_Followed] = []
+        self._landmark_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)  # per frame, for steady_frame_time
+        self._pass_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)  # per landmark pass
+        self._checks_waited = 0  # frames a search's finds have waited for their check
         self._last_index = -1
         self._frames_since_proposals = 0
         self._interval = self.options.proposal_interval
@@ -246,16 +259,31 @@ class MediaPipePoseEstimator:
 
         persons: list[Person] = []
         lost = False
+        frame_start = time.perf_counter()
+        # a background search finished on an earlier frame (checked on this one), else what the last one left
+        # unchecked
+        waiting = None
+        if self._background is not None:
+            waiting, self._carried = self._background.take() or self._carried, None
+        limit_ms = self._landmark_limit_ms()
+        deferred: list[Person] = []
         if video:
-            start = time.perf_counter()
-            for roi, followed_frames in self._tracked_rois:
-                result = self._landmarker.infer(image, roi, self.options.flip_test)
+            # who waited last frame goes first; the others in their order (nearest first) while there is time
+            order = sorted(self._followed, key=lambda f: not f.deferred)
+            for k, followed in enumerate(order):
+                if not followed.deferred and self._over(frame_start, limit_ms, k):
+                    deferred = [f.person.replace(attributes={**f.person.attributes, "_deferred": True}) for f in order[k:]]
+                    break
+                start = time.perf_counter()
+                result = self._landmarker.infer(image, followed.roi, self.options.flip_test)
+                self._pass_ms.append((time.perf_counter() - start) * 1000.0)
                 person = self._to_person(result, wh, "track") if result.score >= self.options.min_person_score else None
                 if person is None or self._is_duplicate(person, persons):
-                    lost = lost or followed_frames >= 5  # a person, not a short-lived false find, was lost
+                    lost = lost or followed.frames >= 5  # a person, not a short-lived false find, was lost
                 else:
-                    persons.append(person.replace(attributes={**person.attributes, "_followed": followed_frames + 1}))
-            self.clock.add("landmarks", start)
+                    persons.append(person.replace(attributes={**person.attributes, "_followed": followed.frames + 1}))
+            persons += [p for p in deferred if not self._is_duplicate(p, persons)]
+            self.clock.add("landmarks", frame_start)
 
         # A person followed for a while and now lost: look for them at once (they moved faster than the ROI
         # followed, or were briefly hidden); short-lived false finds that vanish do not count.
@@ -266,11 +294,9 @@ class MediaPipePoseEstimator:
         round_: ProposalRound | None = None
         stale = False
         if self._background is not None:
-            # finished on an earlier frame, checked on this one; else what the last one left unchecked. No
-            # frame waits for a search, not even with nobody to follow (a live stream's first frames, or
+            # No frame waits for a search, not even with nobody to follow (a live stream's first frames, or
             # after a scene cut): its finds join a later frame.
-            round_ = self._background.take() or self._carried
-            self._carried = None
+            round_ = waiting
             stale = True
             if due and self._background.submit(frame.index, image):
                 self._frames_since_proposals = 0
@@ -286,6 +312,11 @@ class MediaPipePoseEstimator:
             for name, ms in round_.timings_ms.items():
                 self.clock.last_ms[f"background.{name}" if stale else name] = ms
             budget = self.options.max_new_checks_per_frame if stale else None
+            if budget is not None and limit_ms is not None:
+                budget = min(budget, self._passes_left(frame_start, limit_ms))
+                if budget == 0 and self._checks_waited >= _MAX_CHECK_WAIT:
+                    budget = 1  # new people wait for a frame with time to spare, but not for ever
+                self._checks_waited = 0 if budget else self._checks_waited + 1
             self._carried = self._add_proposals(image, wh, persons, round_, stale, budget)
             boxes = np.array([p.box_xyxy for p in persons[followed:]], np.float32).reshape(-1, 4)
             seen = box_iou(boxes, self._last_proposed).max(axis=1, initial=0.0) if len(self._last_proposed) else np.zeros(len(boxes))
@@ -296,8 +327,14 @@ class MediaPipePoseEstimator:
         persons.sort(key=lambda p: -p.height_px)
         persons = persons[: self.options.max_persons]
         if video:
-            self._tracked_rois = [(r, p.attributes.get("_followed", 0)) for p in persons if (r := self._next_roi(p)) is not None]
-        result = tuple(p.replace(attributes={k: v for k, v in p.attributes.items() if not k.startswith("_")}) for p in persons)
+            self._followed = [_Followed(r, p.attributes.get("_followed", 0), p, bool(p.attributes.get("_deferred")))
+                              for p in persons if (r := self._next_roi(p)) is not None]  # fmt: skip
+            # what the frame would have taken reading everyone: the limit follows the work, not its own cuts
+            skipped_ms = len(deferred) * float(np.median(self._pass_ms)) if deferred else 0.0
+            self._landmark_ms.append(self.clock.last_ms.get("landmarks", 0.0) + skipped_ms)
+        result = tuple(p.replace(attributes={**{k: v for k, v in p.attributes.items() if not k.startswith("_")},
+                                             **({"deferred": True} if p.attributes.get("_deferred") else {})})
+                       for p in persons)  # fmt: skip
         if self._dense is not None:
             start = time.perf_counter()
             result = self._dense.apply(result, wh, frame.timestamp_ms)
@@ -316,7 +353,9 @@ class MediaPipePoseEstimator:
 
     def reset(self) -> None:
         """Forget the people followed in VIDEO mode (for example after a seek)."""
-        self._tracked_rois = []
+        self._followed = []
+        self._landmark_ms.clear()
+        self._pass_ms.clear()
         self._last_index = -1
         self._interval = self.options.proposal_interval
         self._last_proposed = np.zeros((0, 4), np.float32)
@@ -425,6 +464,24 @@ class MediaPipePoseEstimator:
             attributes={"_next_roi": result.next_roi},
         )
 
+    def _landmark_limit_ms(self) -> float | None:
+        """With ``steady_frame_time``: the landmark milliseconds this frame may take (None: no limit yet)."""
+        ratio = self.options.steady_frame_time
+        if ratio is None or len(self._landmark_ms) < _STEADY_MIN_FRAMES:
+            return None
+        return ratio * float(np.median(self._landmark_ms))
+
+    def _passes_left(self, frame_start: float, limit_ms: float) -> int:
+        """How many more landmark passes fit before this frame reaches ``limit_ms`` (counting slow passes)."""
+        if not self._pass_ms:
+            return 1
+        elapsed_ms = (time.perf_counter() - frame_start) * 1000.0
+        return max(int((limit_ms - elapsed_ms) // max(float(np.percentile(self._pass_ms, 90)), 1e-3)), 0)
+
+    def _over(self, frame_start: float, limit_ms: float | None, passes_done: int) -> bool:
+        """Whether one more landmark pass would take this frame past ``limit_ms`` (never before a first pass)."""
+        return limit_ms is not None and passes_done > 0 and self._passes_left(frame_start, limit_ms) == 0
+
     @staticmethod
     def _next_roi(person: Person) -> Roi | None:
         roi = person.attributes.get("_next_roi")
@@ -467,6 +524,28 @@ def _mostly_inside(box_xyxy: np.ndarray, persons: list[Person], share: float = 0
 
 
 _CORE_POINTS = np.array([0, 11, 12, 23, 24])
+
+LIVE_STEADY_FRAME_TIME = 1.4
+"""``steady_frame_time`` for live sources (the command line and the live benchmark)."""
+
+_STEADY_HISTORY = 50
+"""Frames (and landmark passes) whose times ``steady_frame_time`` takes the median of."""
+_STEADY_MIN_FRAMES = 10
+"""Frames seen before ``steady_frame_time`` limits anything."""
+_MAX_CHECK_WAIT = 2
+"""Frames without time for a new find's check after which one is checked all the same."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Followed:
+    """A person followed into the next frame: the region to read them in, the frames they have been followed,
+    their last reading, and whether that reading was carried over (deferred) on the last frame."""
+
+    roi: Roi
+    frames: int
+    person: Person
+    deferred: bool
+
 
 _AGREES_WITH_PROPOSAL = 0.5
 """The IoU of a person's box with the proposal box it came from above which the reading is taken as is."""
