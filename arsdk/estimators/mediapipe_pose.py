@@ -356,6 +356,7 @@ class MediaPipePoseEstimator:
         self._followed = []
         self._landmark_ms.clear()
         self._pass_ms.clear()
+        self._checks_waited = 0
         self._last_index = -1
         self._interval = self.options.proposal_interval
         self._last_proposed = np.zeros((0, 4), np.float32)
