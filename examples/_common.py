@@ -20,6 +20,7 @@ from arsdk import (
 )
 from arsdk.cli import sample_clip
 from arsdk.cli.parser import add_source, resolve_source
+from arsdk.estimators import LIVE_STEADY_FRAME_TIME
 from arsdk.sources import LiveSource, VideoFileSource
 
 
@@ -41,8 +42,11 @@ def run(args: argparse.Namespace, make_compositor: Callable[[MediaPipePoseEstima
         return 2
     try:
         with open_source(resolve_source(args)) as source:
-            video = isinstance(source, (VideoFileSource, LiveSource))
-            options = PoseEstimatorOptions(running_mode=RunMode.VIDEO if video else RunMode.IMAGE, proposal_interval=5)
+            video, live = isinstance(source, (VideoFileSource, LiveSource)), isinstance(source, LiveSource)
+            # a camera or stream: look for new people beside the frame loop and keep frame times steady
+            options = PoseEstimatorOptions(running_mode=RunMode.VIDEO if video else RunMode.IMAGE, proposal_interval=5,
+                                           background_proposals=live,
+                                           steady_frame_time=LIVE_STEADY_FRAME_TIME if live else None)  # fmt: skip
             sinks = []
             if args.output:
                 sinks.append(VideoFileSink(args.output, fps=getattr(source, "fps", 10.0)))
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace, make_compositor: Callable[[MediaPipePoseEstima
             with MediaPipePoseEstimator(options) as estimator:
                 pipeline = Pipeline(source, estimator, tracker=PersonTracker() if video else None,
                                     compositor=make_compositor(estimator), sinks=sinks,
-                                    options=PipelineOptions(max_frames=args.max_frames))  # fmt: skip
+                                    options=PipelineOptions(max_frames=args.max_frames, yield_to_estimator=live))  # fmt: skip
                 window = sinks[-1] if args.show else None
                 stats = pipeline.run(lambda r: window.quit_requested and pipeline.stop() if window else None)
             for sink in sinks:

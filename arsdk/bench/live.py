@@ -25,9 +25,9 @@ import numpy as np
 import zmq
 
 from .. import Frame, MediaPipePoseEstimator, PersonTracker, Pipeline, PoseEstimatorOptions, RunMode, open_source
-from ..estimators.mediapipe_pose import LIVE_STEADY_FRAME_TIME
-from ..pipeline import PipelineOptions
 from ..compositor import Compositor, parse_effect
+from ..estimators import LIVE_STEADY_FRAME_TIME
+from ..pipeline import PipelineOptions
 from ..transport import Publisher
 from ..transport.endpoints import free_loopback_endpoint
 from .clips import Clip

@@ -19,8 +19,7 @@ def say(message: str) -> None:
 
 def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  # noqa: ANN201
     """The estimator the flags describe (MediaPipe's CPU default, or DensePose R-CNN)."""
-    from ..estimators import MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
-    from ..estimators.mediapipe_pose import LIVE_STEADY_FRAME_TIME
+    from ..estimators import LIVE_STEADY_FRAME_TIME, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
 
     if getattr(args, "estimator", "mediapipe") == "densepose":
         from ..densepose_rcnn.model import DensePoseEstimator, DensePoseOptions
