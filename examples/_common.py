@@ -18,7 +18,7 @@ from arsdk import (
     WindowSink,
     open_source,
 )
-from arsdk.cli import sample_clip
+from arsdk.cli import is_live, sample_clip
 from arsdk.cli.parser import add_source, resolve_source
 from arsdk.estimators import LIVE_STEADY_FRAME_TIME
 from arsdk.sources import LiveSource, VideoFileSource
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, make_compositor: Callable[[MediaPipePoseEstima
         return 2
     try:
         with open_source(resolve_source(args)) as source:
-            video, live = isinstance(source, (VideoFileSource, LiveSource)), isinstance(source, LiveSource)
+            video, live = isinstance(source, (VideoFileSource, LiveSource)), is_live(source)
             # a camera or stream: look for new people beside the frame loop and keep frame times steady
             options = PoseEstimatorOptions(running_mode=RunMode.VIDEO if video else RunMode.IMAGE, proposal_interval=5,
                                            background_proposals=live,

@@ -272,7 +272,7 @@ class MediaPipePoseEstimator:
             order = sorted(self._followed, key=lambda f: not f.deferred)
             for k, followed in enumerate(order):
                 if not followed.deferred and self._over(frame_start, limit_ms, k):
-                    deferred = [f.person.replace(attributes={**f.person.attributes, "_deferred": True}) for f in order[k:]]
+                    deferred = [f.person.replace(attributes={**f.person.attributes, "deferred": True}) for f in order[k:]]
                     break
                 start = time.perf_counter()
                 result = self._landmarker.infer(image, followed.roi, self.options.flip_test)
@@ -327,14 +327,12 @@ class MediaPipePoseEstimator:
         persons.sort(key=lambda p: -p.height_px)
         persons = persons[: self.options.max_persons]
         if video:
-            self._followed = [_Followed(r, p.attributes.get("_followed", 0), p, bool(p.attributes.get("_deferred")))
+            self._followed = [_Followed(r, p.attributes.get("_followed", 0), p, bool(p.attributes.get("deferred")))
                               for p in persons if (r := self._next_roi(p)) is not None]  # fmt: skip
             # what the frame would have taken reading everyone: the limit follows the work, not its own cuts
             skipped_ms = len(deferred) * float(np.median(self._pass_ms)) if deferred else 0.0
             self._landmark_ms.append(self.clock.last_ms.get("landmarks", 0.0) + skipped_ms)
-        result = tuple(p.replace(attributes={**{k: v for k, v in p.attributes.items() if not k.startswith("_")},
-                                             **({"deferred": True} if p.attributes.get("_deferred") else {})})
-                       for p in persons)  # fmt: skip
+        result = tuple(p.replace(attributes={k: v for k, v in p.attributes.items() if not k.startswith("_")}) for p in persons)
         if self._dense is not None:
             start = time.perf_counter()
             result = self._dense.apply(result, wh, frame.timestamp_ms)
