@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions
+from arsdk.estimators.proposals import box_iou
 from tests.people_set import base_cases, empty_scenes, hard_cases, match, recall_and_extras
 
 
@@ -74,8 +75,19 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.66, missed
+    assert recall >= 0.69, missed  # 0.70 on 2026-12-02
     assert extras <= 1.0
+    covered = [case for case in hard_cases() if case.name.endswith(" covered")]
+    recall, _, missed = recall_and_extras(covered, find)
+    assert recall >= 0.31, missed  # 0.33; 0.25 when a head and shoulders were taken for the whole person
+
+
+def test_a_person_whose_middle_is_hidden_is_found_whole(find):
+    """A board across a standing man's middle: the detector sees his head and shoulders, and his legs apart;
+    the person found reaches from his head to his feet."""
+    case = next(case for case in hard_cases() if case.name == "messi5.jpg covered")
+    found = find(case.image_bgr)
+    assert box_iou(case.boxes_xyxy, found).max() >= 0.5, found
 
 
 @pytest.mark.parametrize(("edge", "floor"), [("cut at the right edge", 0.85), ("cut at the waist", 0.72)])
