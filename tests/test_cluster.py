@@ -85,6 +85,7 @@ def _stable(ids_per_frame: list[list[int]]) -> bool:
     return len(long_lived) >= 2 and sum(seen[i] for i in long_lived) >= 0.8 * sum(seen.values())
 
 
+@pytest.mark.slow  # its fast representative: the replica-kill test below checks the same streams and ids
 def test_three_streams_through_two_replicas_publish_with_stable_ids(ray_local, sample_clip):
     from arsdk.cluster import Cluster
 
@@ -125,6 +126,7 @@ def test_streams_keep_publishing_when_a_replica_is_killed(ray_local, sample_clip
         assert stats["error"] is None, stats
         assert listener.counts[name] > before[name] + 10, (before, listener.counts)  # published after the kill
         assert stats["published"] + stats["gaps"] + stats["dropped"] >= 50, stats
+        assert _stable(listener.track_ids[name]), listener.track_ids[name]  # the ids outlive the replica
 
 
 def test_cameras_toml_is_checked(tmp_path):
