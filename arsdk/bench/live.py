@@ -34,7 +34,7 @@ from .clips import Clip
 from .memory import PeakMemory
 from .timing import percentiles
 
-__all__ = ["estimator_options", "estimator_alone", "end_to_end", "against_mediapipe", "STAGES"]
+__all__ = ["estimator_options", "estimator_alone", "end_to_end", "alone_and_end_to_end", "against_mediapipe", "STAGES"]
 
 STAGES = ("capture", "estimator.proposals_blazepose", "estimator.proposals_detector", "estimator.proposals_hog",
           "estimator.landmarks",
@@ -110,6 +110,30 @@ def end_to_end(clip: Clip, effects: tuple[str, ...] = ("texture", "labels")) -> 
         received = receiver.count
     return {"fps": stats.fps, "frames": stats.frames, "people_mean": stats.persons / max(stats.frames, 1),
             "received": received, "stages_ms": stats.percentiles(), "peak_rss_mb": memory.peak_mb}  # fmt: skip
+
+
+def alone_and_end_to_end(clip: Clip, rounds: int = 2) -> tuple[dict, dict]:
+    """:func:`estimator_alone` and :func:`end_to_end` on the clip, ``rounds`` times each in the order alone,
+    end to end, end to end, alone, ... so that a machine whose speed drifts during the run (a shared host's
+    other tenants; the same code measured 20 and 35 fps alone in two runs an hour apart) slows both alike.
+    Their ``fps`` are the means over the rounds (``rounds_fps`` lists each); the other measures are the
+    first round's."""
+    alone: list[dict] = []
+    whole: list[dict] = []
+    for k in range(rounds):
+        if k % 2 == 0:
+            alone.append(estimator_alone(clip))
+            whole.append(end_to_end(clip))
+        else:
+            whole.append(end_to_end(clip))
+            alone.append(estimator_alone(clip))
+
+    def merged(runs: list[dict]) -> dict:
+        fps = [run["fps"] for run in runs]
+        return {**runs[0], "fps": float(np.mean(fps)), "rounds_fps": fps,
+                "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}  # fmt: skip
+
+    return merged(alone), merged(whole)
 
 
 def as_live_source(clip: Clip, seconds: float = 15.0, fps: float = 10.0) -> dict:

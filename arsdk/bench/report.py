@@ -104,12 +104,21 @@ def _stage_means(stages_ms: dict, frames: int) -> dict[str, float]:
     return out
 
 
+_ROUNDS_NOTE = (" Each is run twice, in the order alone, end to end, end to end, alone, and its fps is the mean of its "
+                "runs (each run's in the JSON: `rounds_fps`): a machine whose speed drifts during the run then slows "
+                "both alike.")
+
+
+def _alternated(live: dict) -> bool:
+    return any(len(clip["end_to_end"].get("rounds_fps", ())) > 1 for clip in live["clips"].values())
+
+
 def live_markdown(live: dict, plots: dict[str, str]) -> str:
     """Tables of the live pipeline: fps per clip, stage percentiles, MediaPipe comparison, memory."""
     lines = ["## Live pipeline at 640x480", "",
              "End to end: capture from a file, estimator (proposals, landmarks, dense IUV), tracker, `texture` and "
              "`labels` effects, JPEG q85 and ZeroMQ publishing to a subscriber on 127.0.0.1. The estimator alone "
-             "runs on the same decoded frames from memory.", "",
+             "runs on the same decoded frames from memory." + _ROUNDS_NOTE * _alternated(live), "",
              "| clip | people per frame | estimator alone fps | end-to-end fps | ratio | peak RSS MiB |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for name, clip in live["clips"].items():

@@ -582,11 +582,12 @@ _AGREES_WITH_PROPOSAL = 0.5
 _WHOLE_OF_UPPER = 3.0
 """A standing person is about this many times as tall as the head-and-shoulders box a detector gives them."""
 _UPPER_BODY_ASPECT = 1.4
-_AT_BOTTOM_PX = 2
-_LEGS = np.array([25, 26, 27, 28])
-"""Knees and ankles."""
 """Proposal boxes up to this many times as tall as wide may be a head and shoulders (a whole standing person
 is 2.5 to 3 times as tall as wide; a person seen whole was lost to tall regions below them without it)."""
+_AT_BOTTOM_PX = 2
+"""A box this close to the frame's bottom edge is cut by it: nothing of the person is below."""
+_LEGS = np.array([25, 26, 27, 28])
+"""Knees and ankles."""
 
 
 _SAME_BOX_IOU = 0.85
