@@ -390,8 +390,12 @@ class MediaPipePoseEstimator:
             if person is not None and not self._is_duplicate(person, persons):
                 persons.append(person)
         for k, proposal in enumerate(round_.boxes):
-            if len(persons) >= self.options.max_persons or self._box_covered(proposal.box_xyxy, persons):
+            if len(persons) >= self.options.max_persons:
                 continue
+            retry = still and proposal.source == SsdPersonProposer.name
+            covering = self._covering(proposal.box_xyxy, persons)
+            if covering is not None and not (retry and _iou(proposal.box_xyxy, persons[covering].box_xyxy) < _AGREES_WITH_PROPOSAL):
+                continue  # explained by a person found before (on a still image: unless their boxes disagree)
             if proposal.source == "segmentation" and _mostly_inside(proposal.box_xyxy, persons):
                 continue
             if budget is not None and checks >= budget:
@@ -400,11 +404,21 @@ class MediaPipePoseEstimator:
             # a segmentation region is loose (any pose, cut-off people): one more pass settles the region.
             # Within a budget (live) one pass checks the candidate: following it on the next frame refines it
             passes = 0 if budget else self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
-            retry = still and proposal.source == SsdPersonProposer.name
             result = self._check_box(image, proposal.box_xyxy, wh, flip, passes, retry)
             if result is None:
                 continue
             person = self._to_person(result, wh, proposal.source)
+            if covering is not None:
+                # A second look at a detector box that a person found before covers but disagrees with (the
+                # BlazePose graph's mask often spans two people side by side, and so does their box): a reading
+                # that agrees with the box replaces that person when it is the same person, else joins them.
+                if _iou(proposal.box_xyxy, person.box_xyxy) < _AGREES_WITH_PROPOSAL:
+                    continue
+                if _same_person(person, persons[covering], self.options.min_dedup_distance):
+                    persons[covering] = person
+                elif not self._is_duplicate(person, persons):
+                    persons.append(person)
+                continue
             if not self._is_duplicate(person, persons):
                 persons.append(person)
         self.clock.add("landmarks", start)
@@ -525,10 +539,11 @@ class MediaPipePoseEstimator:
         return any(_same_person(person, other, self.options.min_dedup_distance) for other in others)
 
     @staticmethod
-    def _box_covered(box_xyxy: np.ndarray, persons: list[Person]) -> bool:
-        """A proposal box already explained by a person found before."""
+    def _covering(box_xyxy: np.ndarray, persons: list[Person]) -> int | None:
+        """The person found before who explains a proposal box (its index), or None: a person whose box overlaps
+        it (IoU > 0.5), else one whose box holds its centre and is about as tall."""
         if not persons:
-            return False
+            return None
         boxes = np.stack([p.box_xyxy for p in persons])
         iou = box_iou(box_xyxy[None], boxes)[0]
         cx, cy = (box_xyxy[0] + box_xyxy[2]) / 2, (box_xyxy[1] + box_xyxy[3]) / 2
@@ -537,7 +552,15 @@ class MediaPipePoseEstimator:
             (boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3])
             & (np.abs((boxes[:, 3] - boxes[:, 1]) - height) < 0.35 * height)
         )  # fmt: skip
-        return bool(np.any(iou > 0.5) or np.any(centre_inside))
+        if np.any(iou > 0.5):
+            return int(np.argmax(iou))
+        if np.any(centre_inside):
+            return int(np.flatnonzero(centre_inside)[np.argmax(iou[centre_inside])])
+        return None
+
+
+def _iou(a_xyxy: np.ndarray, b_xyxy: np.ndarray) -> float:
+    return float(box_iou(a_xyxy[None], b_xyxy[None])[0, 0])
 
 
 def _mostly_inside(box_xyxy: np.ndarray, persons: list[Person], share: float = 0.7) -> bool:
