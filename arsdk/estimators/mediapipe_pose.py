@@ -411,12 +411,13 @@ class MediaPipePoseEstimator:
             if covering is not None:
                 # A second look at a detector box that a person found before covers but disagrees with (the
                 # BlazePose graph's mask often spans two people side by side, and so does their box): a reading
-                # that agrees with the box replaces that person when it is the same person, else joins them.
+                # that agrees with the box replaces that person when it is the same person, and joins them when
+                # it is narrower (a wider one is a loose reading around someone already found).
                 if _iou(proposal.box_xyxy, person.box_xyxy) < _AGREES_WITH_PROPOSAL:
                     continue
                 if _same_person(person, persons[covering], self.options.min_dedup_distance):
                     persons[covering] = person
-                elif not self._is_duplicate(person, persons):
+                elif _width(person.box_xyxy) < _width(persons[covering].box_xyxy) and not self._is_duplicate(person, persons):
                     persons.append(person)
                 continue
             if not self._is_duplicate(person, persons):
@@ -561,6 +562,10 @@ class MediaPipePoseEstimator:
 
 def _iou(a_xyxy: np.ndarray, b_xyxy: np.ndarray) -> float:
     return float(box_iou(a_xyxy[None], b_xyxy[None])[0, 0])
+
+
+def _width(box_xyxy: np.ndarray) -> float:
+    return float(box_xyxy[2] - box_xyxy[0])
 
 
 def _mostly_inside(box_xyxy: np.ndarray, persons: list[Person], share: float = 0.7) -> bool:
