@@ -34,7 +34,8 @@ from .clips import Clip
 from .memory import PeakMemory
 from .timing import percentiles
 
-__all__ = ["estimator_options", "estimator_alone", "end_to_end", "alone_and_end_to_end", "against_mediapipe", "STAGES"]
+__all__ = ["estimator_options", "estimator_alone", "end_to_end", "alone_and_end_to_end", "against_mediapipe",
+           "STAGES"]
 
 STAGES = ("capture", "estimator.proposals_blazepose", "estimator.proposals_detector", "estimator.proposals_hog",
           "estimator.landmarks",

@@ -394,7 +394,9 @@ class MediaPipePoseEstimator:
                 continue
             retry = still and proposal.source == SsdPersonProposer.name
             covering = self._covering(proposal.box_xyxy, persons)
-            if covering is not None and not (retry and _iou(proposal.box_xyxy, persons[covering].box_xyxy) < _AGREES_WITH_PROPOSAL):
+            second_look = (covering is not None and retry
+                           and _iou(proposal.box_xyxy, persons[covering].box_xyxy) < _AGREES_WITH_PROPOSAL)  # fmt: skip
+            if covering is not None and not second_look:
                 continue  # explained by a person found before (on a still image: unless their boxes disagree)
             if proposal.source == "segmentation" and _mostly_inside(proposal.box_xyxy, persons):
                 continue
@@ -417,7 +419,8 @@ class MediaPipePoseEstimator:
                     continue
                 if _same_person(person, persons[covering], self.options.min_dedup_distance):
                     persons[covering] = person
-                elif _width(person.box_xyxy) < _width(persons[covering].box_xyxy) and not self._is_duplicate(person, persons):
+                elif (_width(person.box_xyxy) < _width(persons[covering].box_xyxy)
+                      and not self._is_duplicate(person, persons)):  # fmt: skip
                     persons.append(person)
                 continue
             if not self._is_duplicate(person, persons):
