@@ -393,10 +393,8 @@ class MediaPipePoseEstimator:
             if len(persons) >= self.options.max_persons:
                 continue
             retry = still and proposal.source == SsdPersonProposer.name
-            covering = self._covering(proposal.box_xyxy, persons)
-            second_look = (covering is not None and retry
-                           and _iou(proposal.box_xyxy, persons[covering].box_xyxy) < _AGREES_WITH_PROPOSAL)  # fmt: skip
-            if covering is not None and not second_look:
+            covering, covering_iou = self._covering(proposal.box_xyxy, persons)
+            if covering is not None and not (retry and covering_iou < _AGREES_WITH_PROPOSAL):
                 continue  # explained by a person found before (on a still image: unless their boxes disagree)
             if proposal.source == "segmentation" and _mostly_inside(proposal.box_xyxy, persons):
                 continue
@@ -478,9 +476,10 @@ class MediaPipePoseEstimator:
         for reading in readings[::-1]:  # the most refined first
             if reading.score < self.options.min_person_score or not reading.landmarks.visible(0.5)[_LEGS].any():
                 continue
-            bx0, by0, bx1, by1 = person_box(reading.landmarks, reading.mask, resolution_wh)
-            inside = max(min(bx1, x1) - max(bx0, x0), 0.0) * max(min(by1, y1) - max(by0, y0), 0.0)
-            if inside >= 0.8 * (x1 - x0) * height and by1 - by0 >= 1.8 * height and abs(by0 - y0) <= 0.3 * height:
+            box = person_box(reading.landmarks, reading.mask, resolution_wh)
+            inside = _overlap_area(box_xyxy, box)
+            tall_enough = box[3] - box[1] >= 1.8 * height and abs(box[1] - y0) <= 0.3 * height
+            if inside >= 0.8 * (x1 - x0) * height and tall_enough:
                 return reading
         return None
 
@@ -543,11 +542,12 @@ class MediaPipePoseEstimator:
         return any(_same_person(person, other, self.options.min_dedup_distance) for other in others)
 
     @staticmethod
-    def _covering(box_xyxy: np.ndarray, persons: list[Person]) -> int | None:
-        """The person found before who explains a proposal box (its index), or None: a person whose box overlaps
-        it (IoU > 0.5), else one whose box holds its centre and is about as tall."""
+    def _covering(box_xyxy: np.ndarray, persons: list[Person]) -> tuple[int | None, float]:
+        """The person found before who explains a proposal box (their index, or None) and the IoU of their
+        boxes: a person whose box overlaps it (IoU > 0.5), else one whose box holds its centre and is about as
+        tall."""
         if not persons:
-            return None
+            return None, 0.0
         boxes = np.stack([p.box_xyxy for p in persons])
         iou = box_iou(box_xyxy[None], boxes)[0]
         cx, cy = (box_xyxy[0] + box_xyxy[2]) / 2, (box_xyxy[1] + box_xyxy[3]) / 2
@@ -557,31 +557,36 @@ class MediaPipePoseEstimator:
             & (np.abs((boxes[:, 3] - boxes[:, 1]) - height) < 0.35 * height)
         )  # fmt: skip
         if np.any(iou > 0.5):
-            return int(np.argmax(iou))
-        if np.any(centre_inside):
-            return int(np.flatnonzero(centre_inside)[np.argmax(iou[centre_inside])])
-        return None
+            k = int(np.argmax(iou))
+        elif np.any(centre_inside):
+            k = int(np.flatnonzero(centre_inside)[np.argmax(iou[centre_inside])])
+        else:
+            return None, 0.0
+        return k, float(iou[k])
 
 
 def _iou(a_xyxy: np.ndarray, b_xyxy: np.ndarray) -> float:
+    """The IoU of two boxes."""
     return float(box_iou(a_xyxy[None], b_xyxy[None])[0, 0])
 
 
 def _width(box_xyxy: np.ndarray) -> float:
+    """A box's width."""
     return float(box_xyxy[2] - box_xyxy[0])
 
 
 def _mostly_inside(box_xyxy: np.ndarray, persons: list[Person], share: float = 0.7) -> bool:
     """A region mostly inside a known person's box: segmentation merges people who overlap, so such a
     region is that person (often the part of them the segmenter saw)."""
-    for person in persons:
-        x0, y0 = np.maximum(box_xyxy[:2], person.box_xyxy[:2])
-        x1, y1 = np.minimum(box_xyxy[2:], person.box_xyxy[2:])
-        inside = max(float(x1 - x0), 0.0) * max(float(y1 - y0), 0.0)
-        area = float((box_xyxy[2] - box_xyxy[0]) * (box_xyxy[3] - box_xyxy[1]))
-        if area > 0 and inside >= share * area:
-            return True
-    return False
+    area = float((box_xyxy[2] - box_xyxy[0]) * (box_xyxy[3] - box_xyxy[1]))
+    return area > 0 and any(_overlap_area(box_xyxy, person.box_xyxy) >= share * area for person in persons)
+
+
+def _overlap_area(a_xyxy: np.ndarray, b_xyxy: np.ndarray) -> float:
+    """The area two boxes share."""
+    x0, y0 = np.maximum(a_xyxy[:2], b_xyxy[:2])
+    x1, y1 = np.minimum(a_xyxy[2:], b_xyxy[2:])
+    return max(float(x1 - x0), 0.0) * max(float(y1 - y0), 0.0)
 
 
 _CORE_POINTS = np.array([0, 11, 12, 23, 24])
