@@ -102,6 +102,7 @@ def test_a_frame_without_time_for_everyone_defers_people_to_the_next(sample_clip
         for index in range(12):
             if index == 6:
                 estimator._landmark_ms.extend([1e-3] * 50)
+                estimator._everyone_ms.extend([1e-3] * 50)
             frames.append(estimator.infer(source.read()))
     followed = len(frames[5])
     assert followed >= 3 and not any(p.attributes.get("deferred") for f in frames[:6] for p in f)
@@ -114,3 +115,16 @@ def test_a_frame_without_time_for_everyone_defers_people_to_the_next(sample_clip
             assert match and not match[0].attributes.get("deferred")
     with pytest.raises(ConfigError, match="steady_frame_time"):
         PoseEstimatorOptions(steady_frame_time=0.5)
+
+
+def test_frames_cut_short_do_not_drive_the_steady_limit_down():
+    """The limit is ``steady_frame_time`` x the median landmark work, but never below the median of what reading
+    everyone took: when most frames defer someone, a frame at the usual pace still reads everyone."""
+    options = PoseEstimatorOptions(RunMode.VIDEO, steady_frame_time=1.4, dense_iuv=False)
+    with MediaPipePoseEstimator(options) as estimator:
+        assert estimator._landmark_limit_ms() is None  # no history yet: no limit
+        estimator._landmark_ms.extend([50.0] * 20)
+        estimator._everyone_ms.extend([50.0] * 20)
+        assert estimator._landmark_limit_ms() == pytest.approx(70.0)
+        estimator._everyone_ms.extend([100.0] * 30)  # frames that deferred people: done 50 ms, everyone 100 ms
+        assert estimator._landmark_limit_ms() == pytest.approx(100.0)

@@ -210,8 +210,11 @@ class MediaPipePoseEstimator:
                             if video and self.options.background_proposals else None)  # fmt: skip
         self._dense = DenseIUVStage(self.options.dense_options, temporal=video) if self.options.dense_iuv else None
         self._followed: list[_Followed] = []
-        self._landmark_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)  # per frame, for steady_frame_time
+        # per frame, for steady_frame_time: the landmark work done, and what reading everyone would have taken
+        self._landmark_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)
+        self._everyone_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)
         self._pass_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)  # per landmark pass
+        self._frame_pass_ms: list[float] = []  # this frame's passes
         self._checks_waited = 0  # frames a search's finds have waited for their check
         self._last_index = -1
         self._frames_since_proposals = 0
@@ -266,6 +269,7 @@ class MediaPipePoseEstimator:
         if self._background is not None:
             waiting, self._carried = self._background.take() or self._carried, None
         limit_ms = self._landmark_limit_ms()
+        self._frame_pass_ms = []
         deferred: list[Person] = []
         if video:
             # who waited last frame goes first; the others in their order (nearest first) while there is time
@@ -276,12 +280,14 @@ class MediaPipePoseEstimator:
                     break
                 start = time.perf_counter()
                 result = self._landmarker.infer(image, followed.roi, self.options.flip_test)
-                self._pass_ms.append((time.perf_counter() - start) * 1000.0)
                 person = self._to_person(result, wh, "track") if result.score >= self.options.min_person_score else None
                 if person is None or self._is_duplicate(person, persons):
                     lost = lost or followed.frames >= 5  # a person, not a short-lived false find, was lost
                 else:
                     persons.append(person.replace(attributes={**person.attributes, "_followed": followed.frames + 1}))
+                # a person's whole step (the pass and making a Person of it) is what the next one will cost
+                self._pass_ms.append((time.perf_counter() - start) * 1000.0)
+                self._frame_pass_ms.append(self._pass_ms[-1])
             persons += [p for p in deferred if not self._is_duplicate(p, persons)]
             self.clock.add("landmarks", frame_start)
 
@@ -329,9 +335,9 @@ class MediaPipePoseEstimator:
         if video:
             self._followed = [_Followed(r, p.attributes.get("_followed", 0), p, bool(p.attributes.get("deferred")))
                               for p in persons if (r := self._next_roi(p)) is not None]  # fmt: skip
-            # what the frame would have taken reading everyone: the limit follows the work, not its own cuts
             skipped_ms = len(deferred) * float(np.median(self._pass_ms)) if deferred else 0.0
-            self._landmark_ms.append(self.clock.last_ms.get("landmarks", 0.0) + skipped_ms)
+            self._landmark_ms.append(self.clock.last_ms.get("landmarks", 0.0))
+            self._everyone_ms.append(self._landmark_ms[-1] + skipped_ms)
         result = tuple(p.replace(attributes={k: v for k, v in p.attributes.items() if not k.startswith("_")}) for p in persons)
         if self._dense is not None:
             start = time.perf_counter()
@@ -353,6 +359,7 @@ class MediaPipePoseEstimator:
         """Forget the people followed in VIDEO mode (for example after a seek)."""
         self._followed = []
         self._landmark_ms.clear()
+        self._everyone_ms.clear()
         self._pass_ms.clear()
         self._checks_waited = 0
         self._last_index = -1
@@ -512,18 +519,32 @@ class MediaPipePoseEstimator:
         )
 
     def _landmark_limit_ms(self) -> float | None:
-        """With ``steady_frame_time``: the landmark milliseconds this frame may take (None: no limit yet)."""
+        """With ``steady_frame_time``: the landmark milliseconds this frame may take (None: no limit yet).
+
+        ``steady_frame_time`` times the median of the last frames' landmark work, but never less than the
+        median of what reading everyone took (or would have taken): a frame at the usual pace reads everyone,
+        so cutting frames short does not lower the limit until every frame is cut.
+        """
         ratio = self.options.steady_frame_time
         if ratio is None or len(self._landmark_ms) < _STEADY_MIN_FRAMES:
             return None
-        return ratio * float(np.median(self._landmark_ms))
+        return max(ratio * float(np.median(self._landmark_ms)), float(np.median(self._everyone_ms)))
 
     def _passes_left(self, frame_start: float, limit_ms: float) -> int:
-        """How many more landmark passes fit before this frame reaches ``limit_ms`` (counting slow passes)."""
+        """How many more landmark passes fit before this frame reaches ``limit_ms``.
+
+        A pass is expected to take the usual (median) time, or this frame's mean pass time when that is
+        longer: when the machine is busy (the search thread, another program) this frame's passes show it
+        at once. A high percentile of the history instead predicted on a noisy spell that a second person
+        never fits, and frame times split into one-pass and two-pass groups.
+        """
         if not self._pass_ms:
             return 1
+        expected_ms = float(np.median(self._pass_ms))
+        if self._frame_pass_ms:
+            expected_ms = max(expected_ms, float(np.mean(self._frame_pass_ms)))
         elapsed_ms = (time.perf_counter() - frame_start) * 1000.0
-        return max(int((limit_ms - elapsed_ms) // max(float(np.percentile(self._pass_ms, 90)), 1e-3)), 0)
+        return max(int((limit_ms - elapsed_ms) // max(expected_ms, 1e-3)), 0)
 
     def _over(self, frame_start: float, limit_ms: float | None, passes_done: int) -> bool:
         """Whether one more landmark pass would take this frame past ``limit_ms`` (never before a first pass)."""
