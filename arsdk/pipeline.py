@@ -2,9 +2,9 @@
 
 Four threads: a reader (decoding the next frame), the caller's thread (the estimator finding people,
 mostly native code that releases the GIL), a post thread (the estimator's dense-IUV stage when it can be
-handed out, then tracker and compositor, in frame order) and a writer (encoding and the sinks). While
-people are found on frame n, frame n-1 gets its IUV, is tracked and drawn, and frame n-2 is encoded and
-published.
+handed out, then the tracker, in frame order) and a writer (the compositor, then encoding and the sinks).
+While people are found on frame n, frame n-1 gets its IUV and is tracked, and frame n-2 is drawn, encoded
+and published.
 Files: every frame is processed, in order; the queues block. Live sources (cameras, streams): the source
 keeps only the newest frame, the queues between threads hold one frame each, and a frame still waiting
 for the estimator when a newer one arrives is dropped, so latency stays bounded instead of growing.
@@ -40,7 +40,7 @@ class PipelineOptions:
     max_frames: stop after this many frames (None: until the source ends).
     queue_size: frames buffered between threads (files only; live sources hold one frame per queue and
         drop stale ones).
-    yield_to_estimator: run the post (dense IUV, tracker, compositor) and writer threads at a lower OS
+    yield_to_estimator: run the post (dense IUV, tracker) and writer (compositor, sinks) threads at a lower OS
         priority (Linux: nice +10 per thread), for set-ups where the estimator alone sets the pace. Off by
         default: with the dense stage on the post thread that thread carries real work, and starving it
         measured slower on files. The command line turns it on for live sources, whose viewers wait for the
@@ -146,6 +146,10 @@ class Pipeline:
         return persons, timings
 
     def _finish(self, frame, persons, timings: dict[str, float], dense=None) -> FrameResult:  # noqa: ANN001
+        return self._compose(frame, self._track(frame, persons, timings, dense), timings)
+
+    def _track(self, frame, persons, timings: dict[str, float], dense=None) -> tuple:  # noqa: ANN001
+        """The dense stage (when handed to the pipeline) and the tracker: the post thread's part."""
         if dense is not None:
             start = time.perf_counter()
             persons = dense.apply(tuple(persons), frame.resolution_wh, frame.timestamp_ms)
@@ -154,6 +158,10 @@ class Pipeline:
             start = time.perf_counter()
             persons = self.tracker.update(persons, frame.timestamp_ms, frame.image_bgr)
             timings["tracker"] = (time.perf_counter() - start) * 1000.0
+        return tuple(persons)
+
+    def _compose(self, frame, persons: tuple, timings: dict[str, float]) -> FrameResult:  # noqa: ANN001
+        """The compositor: the writer thread's part, before the sinks."""
         image = None
         labels: tuple[str | None, ...] = ()
         if self.compositor is not None:
@@ -166,7 +174,7 @@ class Pipeline:
             drawn = getattr(self.compositor, "last_labels", None)
             if drawn:
                 labels = tuple(drawn.get(i) for i in range(len(persons)))
-        return FrameResult(frame=frame, persons=tuple(persons), image_bgr=image, timings_ms=timings, labels=labels)
+        return FrameResult(frame=frame, persons=persons, image_bgr=image, timings_ms=timings, labels=labels)
 
     def queue_depths(self) -> dict[str, int]:
         """Frames waiting between the threads right now, by queue (empty when not running); each is bounded by
@@ -226,7 +234,8 @@ class Pipeline:
             if self.options.yield_to_estimator:
                 lower_thread_priority()
             try:
-                while (item := outbox.get()) is not _STOP:
+                while (tracked := outbox.get()) is not _STOP:
+                    item = self._compose(*tracked)
                     start = time.perf_counter()
                     for sink in self.sinks:
                         sink.write(item)
@@ -251,9 +260,9 @@ class Pipeline:
                     frame, persons, timings = item
                     if self._stop.is_set():
                         continue  # drain the estimator
-                    result = self._finish(frame, persons, timings, dense)
-                    stats.persons += len(result.persons)
-                    outbox.put(result)
+                    persons = self._track(frame, persons, timings, dense)
+                    stats.persons += len(persons)
+                    outbox.put((frame, persons, timings))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 errors.append(exc)
                 self._stop.set()
