@@ -55,15 +55,16 @@ def on_the_photographs(find):
 def test_the_labelled_photographs(on_the_photographs):
     recall, extras, missed = on_the_photographs
     assert sum(len(c.boxes_xyxy) for c in base_cases()) >= 60
-    assert recall >= 0.78, missed  # 0.81 on 2026-12-02
+    assert recall >= 0.80, missed  # 0.83 on 2026-12-02 (0.81 without the segmentation regions)
     assert extras <= 1.0
 
 
 def test_the_person_detector_finds_more_than_hog_with_about_as_many_false_finds(on_the_photographs, find_with_hog_only):
     recall, extras, _ = on_the_photographs
     hog_recall, hog_extras, _ = recall_and_extras(base_cases(), find_with_hog_only)
-    assert recall >= hog_recall + 0.15  # 0.81 against 0.55 on 2026-12-02
-    assert extras <= hog_extras + 0.1  # 0.80 against 0.72: most of the default's are real people left unlabelled
+    # both with the segmentation regions of still images; without them 0.81 against 0.55, extras 0.80 against 0.72
+    assert recall >= hog_recall + 0.15
+    assert extras <= hog_extras + 0.1  # most of the default's are real people the labels leave out
 
 
 def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
@@ -75,11 +76,12 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.70, missed  # 0.71 on 2026-12-02
+    assert recall >= 0.72, missed  # 0.73 on 2026-12-02 (0.71 without the segmentation regions)
     assert extras <= 1.0
     covered = [case for case in hard_cases() if case.name.endswith(" covered")]
     recall, _, missed = recall_and_extras(covered, find)
-    assert recall >= 0.31, missed  # 0.33; 0.25 when a head and shoulders were taken for the whole person
+    assert recall >= 0.36, missed  # 0.39; 0.33 without the segmentation regions, 0.25 when a head and
+    # shoulders were taken for the whole person
 
 
 def test_a_person_whose_middle_is_hidden_is_found_whole(find):

@@ -37,7 +37,8 @@ def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  
         use_detector=False if args.no_detector else None,
         use_hog=True if args.hog else False if args.no_hog else None,
         use_blazepose=not args.no_blazepose,
-        use_segmentation=getattr(args, "segmentation", False),
+        use_segmentation=(True if getattr(args, "segmentation", False)
+                          else False if getattr(args, "no_segmentation", False) else None),  # fmt: skip
         proposal_interval=args.proposal_interval,
         max_proposal_interval=max(args.max_proposal_interval, args.proposal_interval),
         background_proposals=video and not getattr(args, "no_background_proposals", False)
