@@ -116,3 +116,17 @@ def test_video_mode_follows_people_and_rejects_going_backwards(sample_clip):
 def test_estimator_options_are_range_checked(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         PoseEstimatorOptions(**kwargs)
+
+
+@pytest.mark.parametrize(("flags", "video", "expected"), [
+    ([], False, True),  # still images: segmentation regions by default
+    ([], True, False),  # video: following and later searches instead
+    (["--no-segmentation"], False, False),
+    (["--segmentation"], True, True),
+])  # fmt: skip
+def test_segmentation_regions_are_on_for_still_images_unless_asked_otherwise(flags, video, expected):
+    from arsdk.cli import build_parser, make_estimator
+
+    args = build_parser().parse_args(["dump", "photo.jpg", "-o", "out", *flags])
+    with make_estimator(args, video=video) as estimator:
+        assert ("segmentation" in [p.name for p in estimator._box_proposers]) is expected
