@@ -9,7 +9,7 @@ hit nor an extra).
 import numpy as np
 import pytest
 
-from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions
+from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
 from arsdk.estimators.proposals import box_iou
 from tests.people_set import base_cases, empty_scenes, hard_cases, match, recall_and_extras
 
@@ -131,3 +131,12 @@ def test_a_box_cut_off_by_the_frame_edge_is_centred_on_the_whole_person():
     bottom = roi_from_box(np.array([100, 200, 200, 300], np.float32), frame_wh=frame_wh)
     assert bottom.center_xy == (150.0, 300.0)  # cut at the waist: extended below the frame to twice its width
     assert roi_from_box(np.array([370, 50, 400, 250], np.float32)).center_xy == (385.0, 150.0)
+
+
+def test_a_photograph_of_a_crowd_is_read_beyond_the_video_cap_by_default():
+    """``max_persons=None``: 30 people on still images, 10 in video (a landmark pass per person per frame)."""
+    crowd = max(base_cases(), key=lambda case: len(case.boxes_xyxy))  # PoseTrack's dancers and onlookers
+    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False)) as estimator:
+        assert len(estimator.infer(Frame(crowd.image_bgr, 0, 0.0))) > 10
+    assert PoseEstimatorOptions(running_mode=RunMode.VIDEO).persons_cap == 10
+    assert PoseEstimatorOptions(max_persons=3).persons_cap == 3

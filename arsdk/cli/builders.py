@@ -20,6 +20,9 @@ def say(message: str) -> None:
 def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  # noqa: ANN201
     """The estimator the flags describe (MediaPipe's CPU default, or DensePose R-CNN)."""
     from ..estimators import LIVE_STEADY_FRAME_TIME, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
+    from ..estimators.mediapipe_pose import MAX_PERSONS_IMAGE, MAX_PERSONS_VIDEO
+
+    max_persons = args.max_persons if args.max_persons is not None else MAX_PERSONS_VIDEO if video else MAX_PERSONS_IMAGE
 
     if getattr(args, "estimator", "mediapipe") == "densepose":
         from ..densepose_rcnn.model import DensePoseEstimator, DensePoseOptions
@@ -28,11 +31,11 @@ def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  
             raise ConfigError("--estimator densepose needs --weights FILE; 'arsdk weights list' says where to get them")
         min_score = args.min_score if args.min_score != 0.5 else 0.8
         return DensePoseEstimator(DensePoseOptions(args.weights, device=args.device, min_score=min_score,
-                                                   short_side=args.short_side, max_detections=min(args.max_persons, 100)))
+                                                   short_side=args.short_side, max_detections=min(max_persons, 100)))
 
     options = PoseEstimatorOptions(
         running_mode=RunMode.VIDEO if video else RunMode.IMAGE,
-        max_persons=args.max_persons,
+        max_persons=max_persons,
         min_person_score=args.min_score,
         use_detector=False if args.no_detector else None,
         use_hog=True if args.hog else False if args.no_hog else None,

@@ -109,7 +109,8 @@ def add_estimator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default="auto", help="densepose: auto, cpu, cuda or cuda:N (default auto)")
     g.add_argument("--short-side", type=int, default=800,
                    help="densepose: resize input so its short side has this many pixels (default 800, as trained)")
-    g.add_argument("--max-persons", type=int, default=10, help="at most this many people per frame (default 10)")
+    g.add_argument("--max-persons", type=int, default=None,
+                   help="at most this many people per frame (default 10 for video, 30 for still images)")
     g.add_argument("--min-score", type=float, default=0.5, help="pose-presence score a person needs (default 0.5)")
     g.add_argument("--no-detector", action="store_true", help="skip the SSDLite person detector (people without a "
                    "visible face are then found by HOG, or not at all with --no-hog)")
