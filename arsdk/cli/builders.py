@@ -22,7 +22,9 @@ def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  
     from ..estimators import LIVE_STEADY_FRAME_TIME, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
     from ..estimators.mediapipe_pose import MAX_PERSONS_IMAGE, MAX_PERSONS_VIDEO
 
-    max_persons = args.max_persons if args.max_persons is not None else MAX_PERSONS_VIDEO if video else MAX_PERSONS_IMAGE
+    max_persons = args.max_persons
+    if max_persons is None:
+        max_persons = MAX_PERSONS_VIDEO if video else MAX_PERSONS_IMAGE
 
     if getattr(args, "estimator", "mediapipe") == "densepose":
         from ..densepose_rcnn.model import DensePoseEstimator, DensePoseOptions

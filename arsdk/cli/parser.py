@@ -120,7 +120,8 @@ def add_estimator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--segmentation", action="store_true",
                    help="also look for people where MediaPipe's selfie segmentation sees them (the default on "
                         "still images; with video, also on searches between frames)")
-    g.add_argument("--no-segmentation", action="store_true", help="never use selfie segmentation to look for people")
+    g.add_argument("--no-segmentation", action="store_true",
+                   help="never use selfie segmentation to look for people")
     g.add_argument("--flip-test", action="store_true", help="average each landmark pass with its mirror image (2x cost)")
     g.add_argument("--no-iuv", action="store_true", help="skip the dense IUV (landmarks and masks only)")
     g.add_argument("--dense", choices=["body", "capsules"], default="body",

@@ -216,7 +216,9 @@ class MediaPipePoseEstimator:
         detector = _detector(self.options)
         hog = self.options.use_hog if self.options.use_hog is not None else not detector
         video = self.options.running_mode is RunMode.VIDEO
-        segmentation = self.options.use_segmentation if self.options.use_segmentation is not None else not video
+        segmentation = self.options.use_segmentation
+        if segmentation is None:
+            segmentation = not video
         self._box_proposers = (detector + ([HogProposer(self.options.hog_min_height_px)] if hog else [])
                                + ([SegmentationProposer()] if segmentation else []))  # fmt: skip
         self._background = (BackgroundProposer(self._blazepose, self._box_proposers)
@@ -226,7 +228,8 @@ class MediaPipePoseEstimator:
         # per frame, for steady_frame_time: the landmark work done, and what reading everyone would have taken
         self._landmark_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)
         self._everyone_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)
-        self._pass_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)  # per person followed: pass + making a Person
+        # per person followed: the landmark pass and making a Person of it
+        self._pass_ms: deque[float] = deque(maxlen=_STEADY_HISTORY)
         self._frame_pass_ms: list[float] = []  # the same, this frame's
         self._checks_waited = 0  # frames a search's finds have waited for their check
         self._last_index = -1
