@@ -133,7 +133,7 @@ class Pipeline:
     def process(self, frame) -> FrameResult:  # noqa: ANN001 - a Frame
         """Run the estimator, tracker and compositor on one frame (no threads, no sinks)."""
         persons, timings = self._estimate(frame)
-        return self._finish(frame, persons, timings)
+        return self._compose(frame, self._track(frame, persons, timings), timings)
 
     def _estimate(self, frame) -> tuple[tuple, dict[str, float]]:  # noqa: ANN001 - a Frame
         timings: dict[str, float] = {}
@@ -144,9 +144,6 @@ class Pipeline:
         if isinstance(sub, dict):
             timings.update({f"estimator.{k}": v for k, v in sub.items()})
         return persons, timings
-
-    def _finish(self, frame, persons, timings: dict[str, float], dense=None) -> FrameResult:  # noqa: ANN001
-        return self._compose(frame, self._track(frame, persons, timings, dense), timings)
 
     def _track(self, frame, persons, timings: dict[str, float], dense=None) -> tuple:  # noqa: ANN001
         """The dense stage (when handed to the pipeline) and the tracker: the post thread's part."""

@@ -20,11 +20,9 @@ def say(message: str) -> None:
 def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  # noqa: ANN201
     """The estimator the flags describe (MediaPipe's CPU default, or DensePose R-CNN)."""
     from ..estimators import LIVE_STEADY_FRAME_TIME, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
-    from ..estimators.mediapipe_pose import MAX_PERSONS_IMAGE, MAX_PERSONS_VIDEO
+    from ..estimators.mediapipe_pose import default_max_persons
 
-    max_persons = args.max_persons
-    if max_persons is None:
-        max_persons = MAX_PERSONS_VIDEO if video else MAX_PERSONS_IMAGE
+    mode = RunMode.VIDEO if video else RunMode.IMAGE
 
     if getattr(args, "estimator", "mediapipe") == "densepose":
         from ..densepose_rcnn.model import DensePoseEstimator, DensePoseOptions
@@ -32,12 +30,13 @@ def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  
         if args.weights is None:
             raise ConfigError("--estimator densepose needs --weights FILE; 'arsdk weights list' says where to get them")
         min_score = args.min_score if args.min_score != 0.5 else 0.8
+        cap = args.max_persons if args.max_persons is not None else default_max_persons(mode)
         return DensePoseEstimator(DensePoseOptions(args.weights, device=args.device, min_score=min_score,
-                                                   short_side=args.short_side, max_detections=min(max_persons, 100)))
+                                                   short_side=args.short_side, max_detections=min(cap, 100)))
 
     options = PoseEstimatorOptions(
-        running_mode=RunMode.VIDEO if video else RunMode.IMAGE,
-        max_persons=max_persons,
+        running_mode=mode,
+        max_persons=args.max_persons,
         min_person_score=args.min_score,
         use_detector=False if args.no_detector else None,
         use_hog=True if args.hog else False if args.no_hog else None,

@@ -132,9 +132,7 @@ class PoseEstimatorOptions:
     @property
     def persons_cap(self) -> int:
         """``max_persons``, or its default for the running mode."""
-        if self.max_persons is not None:
-            return self.max_persons
-        return MAX_PERSONS_IMAGE if self.running_mode is RunMode.IMAGE else MAX_PERSONS_VIDEO
+        return self.max_persons if self.max_persons is not None else default_max_persons(self.running_mode)
 
     def __post_init__(self) -> None:
         if self.max_persons is not None and not 1 <= self.max_persons <= 100:
@@ -632,6 +630,11 @@ MAX_PERSONS_VIDEO = 10
 """``max_persons`` when None, in VIDEO mode."""
 MAX_PERSONS_IMAGE = 30
 """``max_persons`` when None, in IMAGE mode."""
+
+
+def default_max_persons(running_mode: RunMode) -> int:
+    """How many people a frame holds at most when ``max_persons`` is None, by running mode."""
+    return MAX_PERSONS_IMAGE if running_mode is RunMode.IMAGE else MAX_PERSONS_VIDEO
 
 LIVE_STEADY_FRAME_TIME = 1.4
 """``steady_frame_time`` for live sources (the command line and the live benchmark)."""
