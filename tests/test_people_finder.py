@@ -55,7 +55,7 @@ def on_the_photographs(find):
 def test_the_labelled_photographs(on_the_photographs):
     recall, extras, missed = on_the_photographs
     assert sum(len(c.boxes_xyxy) for c in base_cases()) >= 60
-    assert recall >= 0.80, missed  # 0.83 on 2026-12-02 (0.81 without the segmentation regions)
+    assert recall >= 0.82, missed  # 0.84 on 2026-12-02 (0.81 without the segmentation regions)
     assert extras <= 1.0
 
 
@@ -140,3 +140,25 @@ def test_a_photograph_of_a_crowd_is_read_beyond_the_video_cap_by_default():
         assert len(estimator.infer(Frame(crowd.image_bgr, 0, 0.0))) > 10
     assert PoseEstimatorOptions(running_mode=RunMode.VIDEO).persons_cap == 10
     assert PoseEstimatorOptions(max_persons=3).persons_cap == 3
+
+
+def test_a_seated_spectator_cut_off_by_the_frame_is_found(find):
+    """A COCO photograph of a tennis match: a spectator sitting in the stands, 90 px tall and cut off by the
+    right edge. The landmark model reads nobody in regions 1.0 to 1.5 times the detector's box around him, and
+    him in one twice its size (the last size a still image's disagreeing box is tried with)."""
+    case = next(case for case in base_cases() if case.name.endswith("COCO_val2014_000000000564.jpg"))
+    spectator = case.boxes_xyxy[np.argmin(case.boxes_xyxy[:, 1])]  # the one in the stands, above the player
+    assert box_iou(spectator[None], find(case.image_bgr)).max() >= 0.5
+
+
+def test_a_dark_photograph_is_read_again_equalized(find, monkeypatch):
+    """A baseball photograph as at night: the landmark model reads the umpire (26 px wide, bent over behind the
+    catcher) in the equalized frame only, the frame as it is giving it nothing in any region size."""
+    import arsdk.estimators.mediapipe_pose as mediapipe_pose
+
+    case = next(case for case in hard_cases() if case.name.endswith("COCO_val2014_000000000357.jpg dark"))
+    umpire = np.array([[592, 156, 618, 200]], np.float32)
+    assert box_iou(umpire, case.boxes_xyxy).max() == 1.0
+    assert box_iou(umpire, find(case.image_bgr)).max() >= 0.5
+    monkeypatch.setattr(mediapipe_pose, "equalize_if_dark", lambda image: image)
+    assert box_iou(umpire, find(case.image_bgr)).max() < 0.5

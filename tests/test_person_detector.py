@@ -145,7 +145,7 @@ def test_a_dark_frame_is_equalized_before_the_detector_sees_it(monkeypatch):
         return int((box_iou(case.boxes_xyxy, boxes).max(axis=1, initial=0) >= 0.5).sum())
 
     bright = _case("basketball1.png").image_bgr
-    assert person_detector._for_detector(bright) is bright  # frames in daylight are read as they are
+    assert person_detector.equalize_if_dark(bright) is bright  # frames in daylight are read as they are
     assert found() == 2
-    monkeypatch.setattr(person_detector, "_for_detector", lambda image: image)
+    monkeypatch.setattr(person_detector, "equalize_if_dark", lambda image: image)
     assert found() == 1

@@ -22,7 +22,7 @@ from ..errors import ConfigError, ModelLoadError
 from ..types import Frame, Person
 from .blazepose import BlazePoseLandmarkModel, LandmarkResult
 from .models import find_model_files, pose_landmarker_task
-from .person_detector import SsdPersonProposer
+from .person_detector import SsdPersonProposer, equalize_if_dark
 from .background import BackgroundProposer, ProposalRound, propose
 from .proposals import BlazePoseProposer, HogProposer, SegmentationProposer, box_iou, person_box
 from .roi import Roi, roi_from_box, roi_from_landmarks
@@ -394,6 +394,7 @@ class MediaPipePoseEstimator:
         flip = self.options.flip_test
         checks = 0
         still = self.options.running_mode is RunMode.IMAGE  # no next frame to settle a loose region on
+        equalized: np.ndarray | None = None  # made for the first box that needs a second look
 
         def leftover(**unchecked: tuple) -> ProposalRound:
             self.clock.add("landmarks", start)
@@ -425,7 +426,9 @@ class MediaPipePoseEstimator:
             # a segmentation region is loose (any pose, cut-off people): one more pass settles the region.
             # Within a budget (live) one pass checks the candidate: following it on the next frame refines it
             passes = 0 if budget else self.options.refine_passes + (1 if proposal.source == "segmentation" else 0)
-            result = self._check_box(image, proposal.box_xyxy, wh, flip, passes, retry)
+            if retry and equalized is None:
+                equalized = equalize_if_dark(image)
+            result = self._check_box(image, proposal.box_xyxy, wh, flip, passes, retry, equalized)
             if result is None:
                 continue
             person = self._to_person(result, wh, proposal.source)
@@ -448,20 +451,24 @@ class MediaPipePoseEstimator:
         return None
 
     def _check_box(self, image: np.ndarray, box_xyxy: np.ndarray, resolution_wh: tuple[int, int], flip: bool,
-                   passes: int, retry: bool) -> LandmarkResult | None:  # fmt: skip
+                   passes: int, retry: bool,
+                   equalized: np.ndarray | None = None) -> LandmarkResult | None:  # fmt: skip
         """The landmark model on a proposal box (``passes`` refinements after the first); None when it sees no
         person. The person detector's box is often loose, and the model then reads the person beside it or half
         of this one. With ``retry`` (a still image: no next frame to settle the region on), when the person's box
         disagrees with the proposal, regions of other sizes are tried and the reading, refined or not, that
         agrees best with the proposal is kept, and a box that may be a head and shoulders is first tried as the
-        top of a whole person whose middle is hidden (:meth:`_body_below`)."""
+        top of a whole person whose middle is hidden (:meth:`_body_below`). ``equalized``: the frame with its
+        lightness equalized (a dark still image, see :func:`equalize_if_dark`), read in the same ways when the
+        frame as it is gives no reading that agrees."""
         if retry and (whole := self._body_below(image, box_xyxy, resolution_wh, flip, passes)) is not None:
             return whole
         best, best_iou = None, -1.0
-        for scale in (1.2, 1.5, 1.0) if retry else (1.2,):
-            readings = [self._landmarker.infer(image, roi_from_box(box_xyxy, scale, frame_wh=resolution_wh), flip)]
+        views = (image,) if equalized is None or equalized is image else (image, equalized)
+        for view, scale in ((v, s) for v in views for s in (_RETRY_SCALES if retry else (1.2,))):
+            readings = [self._landmarker.infer(view, roi_from_box(box_xyxy, scale, frame_wh=resolution_wh), flip)]
             for _ in range(passes):
-                readings.append(self._landmarker.infer(image, readings[-1].next_roi, flip))
+                readings.append(self._landmarker.infer(view, readings[-1].next_roi, flip))
             if not retry:
                 return readings[-1] if readings[-1].score >= self.options.min_person_score else None
             for k, reading in enumerate(readings[::-1]):  # the most refined first
@@ -658,6 +665,10 @@ class _Followed:
     deferred: bool
 
 
+_RETRY_SCALES = (1.2, 1.5, 1.0, 2.0)
+"""Region sizes (times the proposal box) a still image's disagreeing detector box is read with, in order.
+The last gives a small or seated person the context the model needs (a spectator 90 px tall, cut off by the
+frame, was read as nobody at 1.0-1.5 and with presence 1.0 at 2.0)."""
 _AGREES_WITH_PROPOSAL = 0.5
 """The IoU of a person's box with the proposal box it came from above which the reading is taken as is."""
 _WHOLE_OF_UPPER = 3.0

