@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from arsdk.bench.run import main
 
 
@@ -17,6 +19,8 @@ def test_bench_harness_writes_json_and_markdown(tmp_path):
     assert tracker["bytetrack_ms"] > 0 and tracker["arsdk_with_appearance_ms"] > 0
     transport = json.loads(json_file.read_text())["transport"]
     assert transport["arsdk"]["throughput_fps"] > 0 and transport["imagezmq"]["slow_received"] > 0
+    rounds = transport["imagezmq"]["throughput_rounds_fps"]  # taken in turns with arsdk's
+    assert len(rounds) == 3 and transport["imagezmq"]["throughput_fps"] == pytest.approx(sum(rounds) / 3)
     doc = json.loads(json_file.read_text())
     clip = doc["live"]["clips"]["1 person"]
     assert clip["estimator_alone"]["fps"] > 0 and clip["end_to_end"]["received"] > 0
