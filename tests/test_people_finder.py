@@ -152,8 +152,8 @@ def test_a_seated_spectator_cut_off_by_the_frame_is_found(find):
 
 
 def test_a_dark_photograph_is_read_again_equalized(find, monkeypatch):
-    """A baseball photograph as at night: the landmark model reads the umpire (26 px wide, bent over behind the
-    catcher) in the equalized frame only, the frame as it is giving it nothing in any region size."""
+    """A baseball photograph as at night: the landmark model reads the umpire (26 px wide, bent over behind
+    the catcher) in the equalized frame only, the frame as it is giving it nothing in any region size."""
     import arsdk.estimators.mediapipe_pose as mediapipe_pose
 
     case = next(case for case in hard_cases() if case.name.endswith("COCO_val2014_000000000357.jpg dark"))

