@@ -1,6 +1,7 @@
 """The benchmark harness runs (on one image, few repetitions) so that it cannot rot."""
 
 import json
+import re
 
 import pytest
 
@@ -15,6 +16,7 @@ def test_bench_harness_writes_json_and_markdown(tmp_path):
     assert min(r["ratio"] for r in result["persons"]) <= result["median_ratio"] <= result["max_ratio"]
     report = next(tmp_path.glob("*.md")).read_text()
     assert "| image |" in report and "supervision ByteTrack" in report
+    assert re.search(r"imagezmq with a subscriber .*: \d+\.\d\d .*publishers alone: \d+ vs \d+ fps", report)
     tracker = json.loads(json_file.read_text())["tracker"]
     assert tracker["bytetrack_ms"] > 0 and tracker["arsdk_with_appearance_ms"] > 0
     transport = json.loads(json_file.read_text())["transport"]
