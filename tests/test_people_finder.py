@@ -76,7 +76,8 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.72, missed  # 0.73 on 2026-12-02 (0.71 without the segmentation regions)
+    assert recall >= 0.73, missed  # 0.74 on 2026-12-02 13:00 (0.73 before the last-resort region and the
+    # equalized frame, 0.71 without the segmentation regions)
     assert extras <= 1.0
     covered = [case for case in hard_cases() if case.name.endswith(" covered")]
     recall, _, missed = recall_and_extras(covered, find)
@@ -145,7 +146,7 @@ def test_a_photograph_of_a_crowd_is_read_beyond_the_video_cap_by_default():
 def test_a_seated_spectator_cut_off_by_the_frame_is_found(find):
     """A COCO photograph of a tennis match: a spectator sitting in the stands, 90 px tall and cut off by the
     right edge. The landmark model reads nobody in regions 1.0 to 1.5 times the detector's box around him, and
-    him in one twice its size (the last size a still image's disagreeing box is tried with)."""
+    him in one twice its size (a still image's last resort when the usual sizes read nobody)."""
     case = next(case for case in base_cases() if case.name.endswith("COCO_val2014_000000000564.jpg"))
     spectator = case.boxes_xyxy[np.argmin(case.boxes_xyxy[:, 1])]  # the one in the stands, above the player
     assert box_iou(spectator[None], find(case.image_bgr)).max() >= 0.5

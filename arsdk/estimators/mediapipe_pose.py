@@ -460,27 +460,38 @@ class MediaPipePoseEstimator:
         agrees best with the proposal is kept, and a box that may be a head and shoulders is first tried as the
         top of a whole person whose middle is hidden (:meth:`_body_below`). ``equalized``: the frame with its
         lightness equalized (a dark still image, see :func:`equalize_if_dark`), read in the same ways when the
-        frame as it is gives no reading that agrees."""
+        frame as it is gives no reading at all."""
         if retry and (whole := self._body_below(image, box_xyxy, resolution_wh, flip, passes)) is not None:
             return whole
-        best, best_iou = None, -1.0
-        views = (image,) if equalized is None or equalized is image else (image, equalized)
-        for view, scale in ((v, s) for v in views for s in (_RETRY_SCALES if retry else (1.2,))):
-            roi = roi_from_box(box_xyxy, scale, frame_wh=resolution_wh)
-            readings = [self._landmarker.infer(view, roi, flip)]
+        if not retry:
+            roi = roi_from_box(box_xyxy, 1.2, frame_wh=resolution_wh)
+            readings = [self._landmarker.infer(image, roi, flip)]
             for _ in range(passes):
-                readings.append(self._landmarker.infer(view, readings[-1].next_roi, flip))
-            if not retry:
-                return readings[-1] if readings[-1].score >= self.options.min_person_score else None
-            for k, reading in enumerate(readings[::-1]):  # the most refined first
-                if reading.score < self.options.min_person_score:
-                    continue
-                box = person_box(reading.landmarks, reading.mask, resolution_wh)
-                iou = float(box_iou(box_xyxy[None], box[None])[0, 0])
-                if k == 0 and iou >= _AGREES_WITH_PROPOSAL:
-                    return reading
-                if iou > best_iou:
-                    best, best_iou = reading, iou
+                readings.append(self._landmarker.infer(image, readings[-1].next_roi, flip))
+            return readings[-1] if readings[-1].score >= self.options.min_person_score else None
+        # the usual region sizes first; the last resorts only when those read nobody at all (a reading they
+        # give is sharper than a wider region's, even when the wider one agrees a little better)
+        attempts = [(image, _RETRY_SCALES), (image, _LAST_RESORT_SCALES)]
+        if equalized is not None and equalized is not image:
+            attempts.append((equalized, _RETRY_SCALES + _LAST_RESORT_SCALES))
+        best, best_iou = None, -1.0
+        for view, scales in attempts:
+            for scale in scales:
+                roi = roi_from_box(box_xyxy, scale, frame_wh=resolution_wh)
+                readings = [self._landmarker.infer(view, roi, flip)]
+                for _ in range(passes):
+                    readings.append(self._landmarker.infer(view, readings[-1].next_roi, flip))
+                for k, reading in enumerate(readings[::-1]):  # the most refined first
+                    if reading.score < self.options.min_person_score:
+                        continue
+                    box = person_box(reading.landmarks, reading.mask, resolution_wh)
+                    iou = float(box_iou(box_xyxy[None], box[None])[0, 0])
+                    if k == 0 and iou >= _AGREES_WITH_PROPOSAL:
+                        return reading
+                    if iou > best_iou:
+                        best, best_iou = reading, iou
+            if best is not None:
+                return best
         return best
 
     def _body_below(self, image: np.ndarray, box_xyxy: np.ndarray, resolution_wh: tuple[int, int], flip: bool,
@@ -666,10 +677,11 @@ class _Followed:
     deferred: bool
 
 
-_RETRY_SCALES = (1.2, 1.5, 1.0, 2.0)
-"""Region sizes (times the proposal box) a still image's disagreeing detector box is read with, in order.
-The last gives a small or seated person the context the model needs (a spectator 90 px tall, cut off by the
-frame, was read as nobody at 1.0-1.5 and with presence 1.0 at 2.0)."""
+_RETRY_SCALES = (1.2, 1.5, 1.0)
+"""Region sizes (times the proposal box) a still image's disagreeing detector box is read with, in order."""
+_LAST_RESORT_SCALES = (2.0,)
+"""Region sizes tried when :data:`_RETRY_SCALES` read nobody: a small or seated person may need the context (a
+spectator 90 px tall, cut off by the frame, was read as nobody at 1.0-1.5 and with presence 1.0 at 2.0)."""
 _AGREES_WITH_PROPOSAL = 0.5
 """The IoU of a person's box with the proposal box it came from above which the reading is taken as is."""
 _WHOLE_OF_UPPER = 3.0
