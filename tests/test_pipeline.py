@@ -115,6 +115,37 @@ def test_stop_ends_the_run_early(sample_clip, video_estimator):
 def test_pipeline_options_are_range_checked():
     with pytest.raises(ConfigError, match="max_frames"):
         PipelineOptions(max_frames=0)
+    with pytest.raises(ConfigError, match="blas_threads"):
+        PipelineOptions(blas_threads=0)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return {info["filepath"]: info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+
+def _numpy_blas(threads_by_library):
+    return next(n for path, n in threads_by_library.items() if "numpy" in path)
+
+
+@pytest.mark.parametrize("blas_threads", [1, None])
+def test_blas_runs_on_one_thread_while_the_pipeline_runs_and_as_before_after(sample_clip, video_estimator,
+                                                                             blas_threads):
+    """numpy's BLAS helper threads only take the cores the pipeline's own threads need (PipelineOptions)."""
+    from threadpoolctl import threadpool_limits
+
+    video_estimator.reset()
+    with threadpool_limits(limits=2, user_api="blas"):  # as on a 2-core machine, whatever this one has
+        before = _blas_threads()
+        assert _numpy_blas(before) == 2
+        during = []
+        with open_source(sample_clip) as source:
+            options = PipelineOptions(max_frames=2, blas_threads=blas_threads)
+            Pipeline(source, video_estimator, options=options).run(lambda _: during.append(_blas_threads()))
+        assert len(during) == 2
+        assert all(_numpy_blas(d) == (1 if blas_threads == 1 else 2) for d in during)
+        assert _blas_threads() == before
 
 
 def test_egl_offscreen_rendering_works_here():
