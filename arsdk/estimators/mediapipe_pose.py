@@ -464,11 +464,8 @@ class MediaPipePoseEstimator:
         if retry and (whole := self._body_below(image, box_xyxy, resolution_wh, flip, passes)) is not None:
             return whole
         if not retry:
-            roi = roi_from_box(box_xyxy, 1.2, frame_wh=resolution_wh)
-            readings = [self._landmarker.infer(image, roi, flip)]
-            for _ in range(passes):
-                readings.append(self._landmarker.infer(image, readings[-1].next_roi, flip))
-            return readings[-1] if readings[-1].score >= self.options.min_person_score else None
+            last = self._readings(image, box_xyxy, 1.2, resolution_wh, flip, passes)[-1]
+            return last if last.score >= self.options.min_person_score else None
         # the usual region sizes first; the last resorts only when those read nobody at all (a reading they
         # give is sharper than a wider region's, even when the wider one agrees a little better)
         attempts = [(image, _RETRY_SCALES), (image, _LAST_RESORT_SCALES)]
@@ -477,10 +474,7 @@ class MediaPipePoseEstimator:
         best, best_iou = None, -1.0
         for view, scales in attempts:
             for scale in scales:
-                roi = roi_from_box(box_xyxy, scale, frame_wh=resolution_wh)
-                readings = [self._landmarker.infer(view, roi, flip)]
-                for _ in range(passes):
-                    readings.append(self._landmarker.infer(view, readings[-1].next_roi, flip))
+                readings = self._readings(view, box_xyxy, scale, resolution_wh, flip, passes)
                 for k, reading in enumerate(readings[::-1]):  # the most refined first
                     if reading.score < self.options.min_person_score:
                         continue
@@ -492,7 +486,17 @@ class MediaPipePoseEstimator:
                         best, best_iou = reading, iou
             if best is not None:
                 return best
-        return best
+        return None
+
+    def _readings(self, image: np.ndarray, box_xyxy: np.ndarray, scale: float, resolution_wh: tuple[int, int],
+                  flip: bool, passes: int) -> list[LandmarkResult]:  # fmt: skip
+        """The landmark model's reading in a region ``scale`` times the box, then ``passes`` refinements
+        (each in the region the last reading gives), in that order."""
+        roi = roi_from_box(box_xyxy, scale, frame_wh=resolution_wh)
+        readings = [self._landmarker.infer(image, roi, flip)]
+        for _ in range(passes):
+            readings.append(self._landmarker.infer(image, readings[-1].next_roi, flip))
+        return readings
 
     def _body_below(self, image: np.ndarray, box_xyxy: np.ndarray, resolution_wh: tuple[int, int], flip: bool,
                     passes: int) -> LandmarkResult | None:  # fmt: skip
@@ -510,9 +514,7 @@ class MediaPipePoseEstimator:
         if y1 >= resolution_wh[1] - _AT_BOTTOM_PX or height > _UPPER_BODY_ASPECT * (x1 - x0):
             return None
         tall = np.array([x0, y0, x1, y0 + _WHOLE_OF_UPPER * height], np.float32)
-        readings = [self._landmarker.infer(image, roi_from_box(tall, 1.2, frame_wh=resolution_wh), flip)]
-        for _ in range(max(passes, 1)):
-            readings.append(self._landmarker.infer(image, readings[-1].next_roi, flip))
+        readings = self._readings(image, tall, 1.2, resolution_wh, flip, max(passes, 1))
         for reading in readings[::-1]:  # the most refined first
             if reading.score < self.options.min_person_score or not reading.landmarks.visible(0.5)[_LEGS].any():
                 continue
