@@ -17,8 +17,8 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +29,7 @@ from .protocols import Compositor, FrameSource, PoseEstimator, Sink, Tracker
 from .threads import lower_thread_priority
 from .types import FrameResult
 
-__all__ = ["PipelineOptions", "PipelineStats", "Pipeline"]
+__all__ = ["PipelineOptions", "PipelineStats", "Pipeline", "blas_threads_limited"]
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,13 @@ class PipelineOptions:
         (``detach_dense_stage``), run that stage on the post thread, before the tracker: the estimator's
         thread then only finds people, and the two halves overlap (timed as ``estimator.dense_iuv``).
     blas_threads: threads numpy's and scipy's BLAS (OpenBLAS) may use while the pipeline runs (through
-        ``threadpoolctl``; the process-wide setting is restored when ``run`` returns). The stages already
-        run side by side, and BLAS's own helper threads only take the cores the other stages need: end to
-        end on 2 cores (the benchmark's clips, two alternating runs each), 1 person 33.3 -> 35.5 fps, 2
-        people 18.4 -> 19.9, the vtest crowd 8.5 -> 9.7 with 1 instead of one per core. None leaves BLAS as
-        it is. The estimator alone, outside a pipeline, keeps one BLAS thread per core (its dense stage
-        runs faster so when nothing else runs beside it: the crowd 8.1 against 7.2 fps).
+        :func:`blas_threads_limited`; the process-wide setting is restored when the last of the runs going on
+        in the process returns). The stages already run side by side, and BLAS's own helper threads only take
+        the cores the other stages need: end to end on 2 cores (the benchmark's clips, two alternating runs
+        each), 1 person 33.3 -> 35.5 fps, 2 people 18.4 -> 19.9, the vtest crowd 8.5 -> 9.7 with 1 instead of
+        one per core. None leaves BLAS as it is. The estimator alone, outside a pipeline, keeps one BLAS
+        thread per core (its dense stage runs faster so when nothing else runs beside it: the crowd 8.1
+        against 7.2 fps).
     """
 
     max_frames: int | None = None
@@ -204,7 +205,7 @@ class Pipeline:
             Exception: whatever a stage or sink raises, after the other threads have stopped.
         """
         blas = self.options.blas_threads
-        with threadpool_limits(limits=blas, user_api="blas") if blas is not None else nullcontext():
+        with blas_threads_limited(blas) if blas is not None else nullcontext():
             return self._run(on_result)
 
     def _run(self, on_result: Callable[[FrameResult], None] | None) -> PipelineStats:
@@ -316,6 +317,31 @@ class Pipeline:
         if errors:
             raise errors[0]
         return stats
+
+
+_blas_lock = threading.Lock()
+_blas_runs = 0
+_blas_limiter: threadpool_limits | None = None
+
+
+@contextmanager
+def blas_threads_limited(threads: int) -> Iterator[None]:
+    """numpy's and scipy's BLAS limited to ``threads`` while the block runs (``threadpoolctl``). Blocks may
+    overlap (pipelines run side by side in one process): the first one in sets the limit and the last one
+    out restores what was there before, whatever order they end in."""
+    global _blas_runs, _blas_limiter
+    with _blas_lock:
+        if _blas_runs == 0:
+            _blas_limiter = threadpool_limits(limits=threads, user_api="blas")
+        _blas_runs += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_runs -= 1
+            if _blas_runs == 0 and _blas_limiter is not None:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
 
 
 def _put_newest(q: queue.Queue, item: object) -> int:

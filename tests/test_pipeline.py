@@ -148,6 +148,23 @@ def test_blas_runs_on_one_thread_while_the_pipeline_runs_and_as_before_after(sam
         assert _blas_threads() == before
 
 
+def test_overlapping_runs_restore_blas_whatever_order_they_end_in():
+    """Two pipelines in one process: the first to end must not undo the limit the other still runs under,
+    and the last to end restores what was there before either began."""
+    from threadpoolctl import threadpool_limits
+
+    from arsdk.pipeline import blas_threads_limited
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        first, second = blas_threads_limited(1), blas_threads_limited(1)
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert _numpy_blas(_blas_threads()) == 1  # the second run still goes on
+        second.__exit__(None, None, None)
+        assert _numpy_blas(_blas_threads()) == 2
+
+
 def test_egl_offscreen_rendering_works_here():
     works, detail = egl_status()
     assert works, detail
