@@ -461,11 +461,11 @@ class MediaPipePoseEstimator:
         top of a whole person whose middle is hidden (:meth:`_body_below`). ``equalized``: the frame with its
         lightness equalized (a dark still image, see :func:`equalize_if_dark`), read in the same ways when the
         frame as it is gives no reading at all."""
-        if retry and (whole := self._body_below(image, box_xyxy, resolution_wh, flip, passes)) is not None:
-            return whole
         if not retry:
             last = self._readings(image, box_xyxy, 1.2, resolution_wh, flip, passes)[-1]
             return last if last.score >= self.options.min_person_score else None
+        if (whole := self._body_below(image, box_xyxy, resolution_wh, flip, passes)) is not None:
+            return whole
         # the usual region sizes first; the last resorts only when those read nobody at all (a reading they
         # give is sharper than a wider region's, even when the wider one agrees a little better)
         attempts = [(image, _RETRY_SCALES), (image, _LAST_RESORT_SCALES)]
