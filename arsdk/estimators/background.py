@@ -101,6 +101,12 @@ class BackgroundProposer:
             result, self._result = self._result, None
             return result
 
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until the worker has finished the frame it was given (at most ``timeout_s`` seconds); whether
+        it has. Its round is then ready for :meth:`take`."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy or self._closed, timeout_s)
+
     def _run(self) -> None:
         lower_thread_priority()  # the search yields to the frame loop: with few cores it must not stall frames
         while True:
