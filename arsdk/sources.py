@@ -204,7 +204,7 @@ class _ImageListSource(_SourceBase):
                 self._position = 0
             path = self.paths[self._position]
             self._position += 1
-            image = _imread(path)
+            image = self._load(path)
             if image is None:
                 log.warning("%s: cannot decode this image; skipped", path)
                 continue
@@ -214,10 +214,38 @@ class _ImageListSource(_SourceBase):
             return frame
         return None
 
+    def _load(self, path: Path) -> np.ndarray | None:
+        return _imread(path)
+
+
+_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+_JPEG_TAIL = 4096
+"""Bytes at the end of a JPEG file searched for its end marker (cameras and editors may append a little)."""
+
 
 def _imread(path: Path) -> np.ndarray | None:
+    """The image as BGR, or None when it does not decode. A JPEG file without its end marker (a download or
+    copy cut short) decodes only in part, the rest grey: it is read, with a warning."""
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    return image if image is not None and image.size else None
+    if image is None or not image.size:
+        return None
+    if _cut_short_jpeg(path):
+        log.warning("%s: the JPEG file ends early (a download or copy cut short?); only its top part holds "
+                    "the picture, the rest decodes as grey: copy the file again", path)
+    return image
+
+
+def _cut_short_jpeg(path: Path) -> bool:
+    """Whether ``path`` is a JPEG file without its end marker near its end."""
+    try:
+        with open(path, "rb") as file:
+            if file.read(2) != _JPEG_START:
+                return False
+            file.seek(0, 2)
+            file.seek(max(file.tell() - _JPEG_TAIL, 0))
+            return _JPEG_END not in file.read()
+    except OSError:
+        return False
 
 
 class ImageSource(_ImageListSource):
@@ -228,9 +256,14 @@ class ImageSource(_ImageListSource):
     """
 
     def __init__(self, path: Path, options: SourceOptions) -> None:
-        if _imread(path) is None:
+        image = _imread(path)
+        if image is None:
             raise SourceError(f"{path}: not an image OpenCV can decode (damaged or wrong format)")
         super().__init__(str(path), [path], options)
+        self._image = image  # decoded once, also when looped
+
+    def _load(self, path: Path) -> np.ndarray | None:
+        return self._image
 
 
 def _natural_key(path: Path) -> list:

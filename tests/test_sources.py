@@ -10,6 +10,7 @@ import pytest
 
 from arsdk import ConfigError, SourceEndedEarly, SourceError, SourceOptions, open_source
 from arsdk.sources import FolderSource, ImageSource, LiveSource, VideoFileSource
+from tests.conftest import data_file
 
 
 def test_video_file_delivers_every_frame_in_order(sample_clip):
@@ -78,6 +79,25 @@ def test_truncated_video_delivers_the_readable_frames_then_says_so(sample_clip, 
     assert 0 < len(frames) == info.value.frames_read < 100
     source.close()
     source.close()  # idempotent
+
+
+def test_a_jpeg_cut_short_is_read_with_a_warning(tmp_path, caplog):
+    """A JPEG without its end marker decodes in part (its lower rows grey): it is read, and the log says the
+    file ends early; a whole JPEG and a PNG are read without a word."""
+    whole = data_file("messi5.jpg").read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole[: len(whole) // 3])
+    (tmp_path / "whole.jpg").write_bytes(whole)
+    cv2.imwrite(str(tmp_path / "whole.png"), cv2.imread(str(data_file("messi5.jpg"))))
+    for name in ("whole.jpg", "whole.png"):
+        with caplog.at_level(logging.WARNING, logger="arsdk.sources"), open_source(tmp_path / name) as source:
+            assert source.read() is not None
+        assert not caplog.records, name
+    with caplog.at_level(logging.WARNING, logger="arsdk.sources"), open_source(cut) as source:
+        frame = source.read()
+    assert frame is not None and frame.image_bgr.shape[:2] == (342, 548)
+    assert any("ends early" in r.getMessage() and "cut.jpg" in r.getMessage() for r in caplog.records)
+    assert len(caplog.records) == 1  # said once, though the file was checked and then read
 
 
 def _empty_folder(d):
