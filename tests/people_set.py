@@ -140,7 +140,8 @@ def _mirrored(case: Case) -> Case:
 def _cut(case: Case, axis: int, share: float, name: str) -> Case | None:
     """The image cut through its largest person at ``share`` of their box along ``axis`` (1: across, the
     person cut off by the right edge; 0: down, cut off by the bottom edge). People of whom less than half
-    still shows are dropped from the truth."""
+    still shows are dropped from the truth, and what shows of them is ignored (a detection there is neither a
+    hit nor an extra: they are people all the same)."""
     boxes = case.boxes_xyxy
     big = int(np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])))
     lo, hi = (0, 2) if axis == 1 else (1, 3)  # the box's start and end along the cut axis
@@ -152,6 +153,12 @@ def _cut(case: Case, axis: int, share: float, name: str) -> Case | None:
         return None
     window = (slice(None), slice(0, cut)) if axis == 1 else (slice(0, cut), slice(None))
     ignore = None if case.ignore is None else np.ascontiguousarray(case.ignore[window])
+    hidden = [box for box in kept[~visible].astype(int) if box[hi] > box[lo]]
+    if hidden:
+        h, w = case.image_bgr[window].shape[:2]
+        ignore = np.zeros((h, w), bool) if ignore is None else ignore.copy()
+        for x0, y0, x1, y1 in hidden:
+            ignore[max(y0, 0) : y1, max(x0, 0) : x1] = True
     return Case(f"{case.name} {name}", np.ascontiguousarray(case.image_bgr[window]), kept[visible], ignore)
 
 

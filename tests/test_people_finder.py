@@ -55,14 +55,16 @@ def on_the_photographs(find):
 def test_the_labelled_photographs(on_the_photographs):
     recall, extras, missed = on_the_photographs
     assert sum(len(c.boxes_xyxy) for c in base_cases()) >= 60
-    assert recall >= 0.82, missed  # 0.84 on 2026-12-02 (0.81 without the segmentation regions)
+    assert recall >= 0.87, missed  # 0.89 on 2026-12-02 (0.84 without the detector's fine tiles, 0.81 also
+    # without the segmentation regions)
     assert extras <= 1.0
 
 
 def test_the_person_detector_finds_more_than_hog_with_about_as_many_false_finds(on_the_photographs, find_with_hog_only):
     recall, extras, _ = on_the_photographs
     hog_recall, hog_extras, _ = recall_and_extras(base_cases(), find_with_hog_only)
-    # both with the segmentation regions of still images; without them 0.81 against 0.55, extras 0.80 against 0.72
+    # both with the segmentation regions of still images and the detector's fine tiles (HOG-only leaves the
+    # detector out); without the regions 0.81 against 0.55, extras 0.80 against 0.72
     assert recall >= hog_recall + 0.15
     assert extras <= hog_extras + 0.1  # most of the default's are real people the labels leave out
 
@@ -76,13 +78,13 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.73, missed  # 0.74 on 2026-12-02 13:00 (0.73 before the last-resort region and the
-    # equalized frame, 0.71 without the segmentation regions)
+    assert recall >= 0.75, missed  # 0.76 on 2026-12-02 16:50 (0.74 without the detector's fine tiles, 0.73
+    # also before the last-resort region and the equalized frame, 0.71 without the segmentation regions)
     assert extras <= 1.0
     covered = [case for case in hard_cases() if case.name.endswith(" covered")]
     recall, _, missed = recall_and_extras(covered, find)
-    assert recall >= 0.36, missed  # 0.39; 0.33 without the segmentation regions, 0.25 when a head and
-    # shoulders were taken for the whole person
+    assert recall >= 0.45, missed  # 0.47; 0.39 without the detector's fine tiles, 0.33 also without the
+    # segmentation regions, 0.25 when a head and shoulders were taken for the whole person
 
 
 def test_a_person_whose_middle_is_hidden_is_found_whole(find):
@@ -108,7 +110,7 @@ def test_people_cut_off_by_the_frame_edge(find, edge, floor):
     """The labelled people cut through by the right edge of the frame, or at the waist by its bottom edge (a
     hard case of each kind made from each photo): the landmark model's region is centred where the whole
     person would be, and a reading that disagrees with the detector's box is tried again with other region
-    sizes, wide frames are looked at in squares, and a still image also in its mirror image (0.88 and 0.75
+    sizes, wide frames are looked at in squares, and a still image also in its mirror image (0.88 and 0.77
     are found; 0.68 and 0.60 with one region size, halves and no mirror image, 0.43 and 0.29 with HOG)."""
     cut = [case for case in hard_cases() if case.name.endswith(edge)]
     assert len(cut) >= 8
@@ -163,3 +165,21 @@ def test_a_dark_photograph_is_read_again_equalized(find, monkeypatch):
     assert box_iou(umpire, find(case.image_bgr)).max() >= 0.5
     monkeypatch.setattr(mediapipe_pose, "equalize_if_dark", lambda image: image)
     assert box_iou(umpire, find(case.image_bgr)).max() < 0.5
+
+
+def test_a_small_thing_read_without_much_presence_is_not_a_person(scene_people, scene_images, monkeypatch):
+    """vtest.avi frame 200: a yellow traffic sign 26 px tall, which a square tile of the mirror view gives the
+    detector, is read by the landmark model with a presence of 0.72; on still images a person under 60 px
+    needs 0.75, so it is no person (without that rule it is one)."""
+    import arsdk.estimators.mediapipe_pose as mediapipe_pose
+
+    sign = np.array([[164, 182, 176, 208]], np.float32)
+
+    def boxes(persons):
+        return np.array([p.box_xyxy for p in persons], np.float32).reshape(-1, 4)
+
+    people = scene_people["vtest200"]
+    assert len(people) >= 6 and box_iou(sign, boxes(people)).max() < 0.5
+    monkeypatch.setattr(mediapipe_pose, "_SMALL_PERSON_SCORE", 0.5)
+    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False)) as estimator:
+        assert box_iou(sign, boxes(estimator.infer(Frame(scene_images["vtest200"], 0, 0.0)))).max() >= 0.5

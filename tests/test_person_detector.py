@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from arsdk import MediaPipePoseEstimator, PoseEstimatorOptions
+from arsdk import MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
 from arsdk.errors import ModelLoadError
 from arsdk.estimators import mediapipe_pose, person_detector
 from arsdk.estimators.person_detector import SsdPersonProposer, detector_text_graph, find_detector_graph
@@ -75,6 +75,34 @@ def test_a_wide_frame_is_looked_at_in_squares(detector):
     tiled = detector.propose(frame)
     assert not finds(whole, pitcher) and not finds(whole, batter)
     assert finds(tiled, pitcher) and finds(tiled, batter)
+
+
+def test_fine_tiles_find_small_people_the_coarse_tiles_miss():
+    """Still images (``fine_tiles``) are looked at closer: a 4:3 frame in two squares instead of two halves,
+    and in its four corners. A man in a wheelchair among PoseTrack's dancers and a spectator 38 px tall at
+    the top of the baseball photograph are found that way only."""
+    coarse, fine = SsdPersonProposer(), SsdPersonProposer(fine_tiles=True)
+    assert coarse._regions(480, 640)[1:] == [(0, 0, 384, 480), (256, 0, 640, 480)]
+    corners = [(0, 0, 384, 288), (256, 0, 640, 288), (0, 192, 384, 480), (256, 192, 640, 480)]
+    assert fine._regions(480, 640)[1:] == [(0, 0, 480, 480), (160, 0, 640, 480)] + corners
+    assert fine._regions(400, 460)[1:] == []  # near square and small: the frame alone
+    for name, person in [("posetrack18/012834_mpii_test/000000.jpg", [120, 242, 286, 438]),
+                         ("people/photos/COCO_val2014_000000000357.jpg", [269, 17, 299, 55])]:  # fmt: skip
+        image = _case(name).image_bgr
+
+        def found(detector):
+            boxes = np.array([p.box_xyxy for p in detector.propose(image)], np.float32).reshape(-1, 4)
+            return box_iou(np.array([person], np.float32), boxes).max(initial=0.0) >= 0.5
+
+        assert not found(coarse) and found(fine), name
+
+
+def test_still_images_get_the_mirror_view_and_fine_tiles_and_video_neither():
+    (still,) = mediapipe_pose._detector(PoseEstimatorOptions(dense_iuv=False))
+    (video,) = mediapipe_pose._detector(PoseEstimatorOptions(RunMode.VIDEO, dense_iuv=False))
+    assert still.mirror and still.fine_tiles and not video.mirror and not video.fine_tiles
+    (forced,) = mediapipe_pose._detector(PoseEstimatorOptions(RunMode.VIDEO, detector_fine_tiles=True))
+    assert forced.fine_tiles and not forced.mirror
 
 
 def test_a_box_a_tile_cuts_is_left_to_the_whole_frame():

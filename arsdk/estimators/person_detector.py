@@ -41,6 +41,13 @@ _MIN_SCALE, _MAX_SCALE = 0.2, 0.95
 _RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
 _SQUARE_TILES_ASPECT = 1.5
 """Frames this much longer one way than the other are looked at in squares as well as whole."""
+_FINE_SQUARE_ASPECT = 1.2
+"""With ``fine_tiles``: frames this much longer one way than the other are looked at in squares (instead of
+halves)."""
+_QUARTER_SIDE = 0.6
+"""With ``fine_tiles``: the four corner tiles are this fraction of the frame's width and height."""
+_QUARTERS_MIN_PX = 600
+"""With ``fine_tiles``: frames with a longer side of at least this many pixels are also read in quarters."""
 _MIN_TILE_OVERLAP = 0.25
 _TILE_BORDER_MARGIN = 0.02
 """A tile's box this close (a fraction of the tile) to an inner border of the tile is cut by it."""
@@ -172,6 +179,11 @@ class SsdPersonProposer:
         mirror: also look at the mirror image of the frame and merge both views' boxes. The network's boxes
             of a person and of their mirror image differ, and the two views together find more people
             (labelled photographs 0.75 -> 0.78 in the estimator); twice the passes, so meant for still images.
+        fine_tiles: with ``tiles``, look closer, for still images: squares on every frame 1.2 times longer one
+            way than the other (instead of halves), and on frames 600 px or larger also the four corners, each
+            0.6 of the frame's width and height; every tile's boxes are then kept as a square's are. Labelled
+            photographs 0.84 -> 0.89 found in the estimator, with fewer unlabelled finds (0.84 -> 0.73 per
+            image); 5 passes on a 4:3 frame instead of 3 (twice that with ``mirror``).
 
     A frame darker than a mean lightness of 0.2 is equalized before the network sees it (night footage).
 
@@ -181,10 +193,12 @@ class SsdPersonProposer:
 
     name = "detector"
 
-    def __init__(self, threshold: float = 0.3, nms_iou: float = 0.5, tiles: bool = True, mirror: bool = False) -> None:
+    def __init__(self, threshold: float = 0.3, nms_iou: float = 0.5, tiles: bool = True, mirror: bool = False,
+                 fine_tiles: bool = False) -> None:  # fmt: skip
         if not 0.0 < threshold < 1.0 or not 0.0 < nms_iou <= 1.0:
             raise ConfigError(f"detector: threshold in (0, 1) and nms_iou in (0, 1]; got {threshold}, {nms_iou}")
         self.threshold, self.nms_iou, self.tiles, self.mirror = threshold, nms_iou, tiles, mirror
+        self.fine_tiles = fine_tiles
         graph = find_detector_graph()
         try:
             config = np.frombuffer(detector_text_graph(graph).encode(), np.uint8)
@@ -217,7 +231,8 @@ class SsdPersonProposer:
 
     def _squares(self, height: int, width: int) -> bool:
         """Whether the frame's tiles are squares (a frame far from square) rather than halves."""
-        return self.tiles and max(height, width) >= _SQUARE_TILES_ASPECT * min(height, width)
+        aspect = _FINE_SQUARE_ASPECT if self.fine_tiles else _SQUARE_TILES_ASPECT
+        return self.tiles and max(height, width) >= aspect * min(height, width)
 
     def _regions(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
         """The frame, then its tiles (``xyxy``)."""
@@ -237,6 +252,9 @@ class SsdPersonProposer:
             else:
                 half = int(height * 0.6)
                 regions += [(0, 0, width, half), (0, height - half, width, height)]
+        if self.fine_tiles and long >= _QUARTERS_MIN_PX:
+            w, h = int(width * _QUARTER_SIDE), int(height * _QUARTER_SIDE)
+            regions += [(x0, y0, x0 + w, y0 + h) for y0 in (0, height - h) for x0 in (0, width - w)]
         return regions
 
     @staticmethod
@@ -265,7 +283,7 @@ class SsdPersonProposer:
         for view in (image, cv2.flip(image, 1)) if self.mirror else (image,):
             for k, (x0, y0, x1, y1) in enumerate(self._regions(height, width)):
                 boxes, scores = self._run(view[y0:y1, x0:x1])
-                if k > 0 and squares:
+                if k > 0 and (squares or self.fine_tiles):
                     whole = self._whole_in_tile(boxes, (x0, y0, x1, y1), (width, height)) & (scores >= _MIN_TILE_SCORE)
                     boxes, scores = boxes[whole], scores[whole]
                 boxes = boxes + [x0, y0, x0, y0]
