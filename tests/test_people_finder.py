@@ -55,8 +55,8 @@ def on_the_photographs(find):
 def test_the_labelled_photographs(on_the_photographs):
     recall, extras, missed = on_the_photographs
     assert sum(len(c.boxes_xyxy) for c in base_cases()) >= 60
-    assert recall >= 0.87, missed  # 0.89 on 2026-12-02 (0.84 without the detector's fine tiles, 0.81 also
-    # without the segmentation regions)
+    assert recall >= 0.89, missed  # 0.906 on 2026-12-02 17:10 (0.89 without the boxes spanning the detector's,
+    # 0.84 also without its fine tiles, 0.81 also without the segmentation regions)
     assert extras <= 1.0
 
 
@@ -78,12 +78,12 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.75, missed  # 0.76 on 2026-12-02 16:50 (0.74 without the detector's fine tiles, 0.73
+    assert recall >= 0.76, missed  # 0.77 on 2026-12-02 17:10 (0.74 without the detector's fine tiles, 0.73
     # also before the last-resort region and the equalized frame, 0.71 without the segmentation regions)
     assert extras <= 1.0
     covered = [case for case in hard_cases() if case.name.endswith(" covered")]
     recall, _, missed = recall_and_extras(covered, find)
-    assert recall >= 0.45, missed  # 0.47; 0.39 without the detector's fine tiles, 0.33 also without the
+    assert recall >= 0.45, missed  # 0.48; 0.39 without the detector's fine tiles, 0.33 also without the
     # segmentation regions, 0.25 when a head and shoulders were taken for the whole person
 
 
@@ -183,3 +183,18 @@ def test_a_small_thing_read_without_much_presence_is_not_a_person(scene_people, 
     monkeypatch.setattr(mediapipe_pose, "_SMALL_PERSON_SCORE", 0.5)
     with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False)) as estimator:
         assert box_iou(sign, boxes(estimator.infer(Frame(scene_images["vtest200"], 0, 0.0)))).max() >= 0.5
+
+
+def test_a_large_man_cut_off_by_two_edges_gets_a_box_spanning_the_detector_s(find, monkeypatch):
+    """PoseTrack 003418: a man seen from behind, cut off by the top and right edges of the frame. The mask and
+    landmarks box less of him than the labelled box (IoU 0.46); the detector's box agrees with the reading
+    and boxes him whole, and the person's box spans both (IoU >= 0.5)."""
+    import arsdk.estimators.mediapipe_pose as mediapipe_pose
+
+    case = next(case for case in base_cases() if case.name == "posetrack18/003418_mpii_test/000000.jpg")
+    man = np.array([[1325, 0, 1920, 1079]], np.float32)
+    assert box_iou(man, case.boxes_xyxy).max() == 1.0
+    assert box_iou(man, find(case.image_bgr)).max() >= 0.5
+    monkeypatch.setattr(mediapipe_pose, "_spanning_detector_boxes", lambda persons, boxes: persons)
+    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False, max_persons=30)) as estimator:
+        assert box_iou(man, _finder(estimator)(case.image_bgr)).max() < 0.5
