@@ -649,7 +649,8 @@ def _spanning_detector_boxes(persons: list[Person], detected_xyxy: np.ndarray) -
     for i, person in enumerate(persons):
         j = int(np.argmax(iou[i]))
         if iou[i, j] >= _AGREES_WITH_PROPOSAL and int(np.argmax(iou[:, j])) == i:
-            lo, hi = np.minimum(boxes[i, :2], detected_xyxy[j, :2]), np.maximum(boxes[i, 2:], detected_xyxy[j, 2:])
+            lo = np.minimum(boxes[i, :2], detected_xyxy[j, :2])
+            hi = np.maximum(boxes[i, 2:], detected_xyxy[j, 2:])
             person = person.replace(box_xyxy=np.concatenate([lo, hi]).astype(np.float32))
         out.append(person)
     return out
