@@ -78,8 +78,9 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.76, missed  # 0.77 on 2026-12-02 17:10 (0.74 without the detector's fine tiles, 0.73
-    # also before the last-resort region and the equalized frame, 0.71 without the segmentation regions)
+    assert recall >= 0.77, missed  # 0.779 on 2026-12-02 19:30 (0.773 taking a small person's unsure reading,
+    # 0.74 also without the detector's fine tiles, 0.73 also before the last-resort region and the equalized
+    # frame, 0.71 without the segmentation regions)
     assert extras <= 1.0
     covered = [case for case in hard_cases() if case.name.endswith(" covered")]
     recall, _, missed = recall_and_extras(covered, find)
@@ -198,3 +199,15 @@ def test_a_large_man_cut_off_by_two_edges_gets_a_box_spanning_the_detector_s(fin
     monkeypatch.setattr(mediapipe_pose, "_spanning_detector_boxes", lambda persons, boxes: persons)
     with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False, max_persons=30)) as estimator:
         assert box_iou(man, _finder(estimator)(case.image_bgr)).max() < 0.5
+
+
+def test_a_small_person_read_unsure_in_one_region_is_read_again_in_others(find):
+    """COCO 257 at half size: a woman in red queueing at a food truck, 38 px tall. The usual region around the
+    detector's box reads her with a presence of 0.53, under what a person that small needs on a still image
+    (0.75); the second look passes over that reading and the next region size reads her with 1.0. Before, the
+    unsure reading was kept as the best and then dropped, and she was missed."""
+    case = next(case for case in hard_cases() if case.name.endswith("000000000257.jpg scaled 0.5"))
+    near = box_iou(np.array([[144, 168, 159, 206]], np.float32), case.boxes_xyxy)[0]
+    woman = case.boxes_xyxy[np.argmax(near)]
+    assert woman[3] - woman[1] < 40
+    assert box_iou(woman[None], find(case.image_bgr)).max() >= 0.5
