@@ -11,6 +11,7 @@ import pytest
 
 from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
 from arsdk.estimators.proposals import box_iou
+from tests.conftest import data_file
 from tests.people_set import base_cases, empty_scenes, hard_cases, match, recall_and_extras
 
 
@@ -78,14 +79,15 @@ def test_nobody_is_found_where_nobody_is(find, find_with_hog_only):
 @pytest.mark.slow
 def test_the_hard_cases(find):
     recall, extras, missed = recall_and_extras(hard_cases(), find)
-    assert recall >= 0.77, missed  # 0.779 on 2026-12-02 19:30 (0.773 taking a small person's unsure reading,
-    # 0.74 also without the detector's fine tiles, 0.73 also before the last-resort region and the equalized
-    # frame, 0.71 without the segmentation regions)
+    assert recall >= 0.78, missed  # 0.787 on 2026-12-02 20:00 (0.779 without the look where nobody was
+    # read, 0.773 also taking a small person's unsure reading, 0.74 also without the detector's fine tiles,
+    # 0.73 also before the last-resort region and the equalized frame, 0.71 without the segmentation regions)
     assert extras <= 1.0
     covered = [case for case in hard_cases() if case.name.endswith(" covered")]
     recall, _, missed = recall_and_extras(covered, find)
-    assert recall >= 0.45, missed  # 0.48; 0.39 without the detector's fine tiles, 0.33 also without the
-    # segmentation regions, 0.25 when a head and shoulders were taken for the whole person
+    assert recall >= 0.45, missed  # 0.50; 0.48 without the look where nobody was read, 0.39 also without the
+    # detector's fine tiles, 0.33 also without the segmentation regions, 0.25 when a head and shoulders were
+    # taken for the whole person
 
 
 def test_a_person_whose_middle_is_hidden_is_found_whole(find):
@@ -211,3 +213,28 @@ def test_a_small_person_read_unsure_in_one_region_is_read_again_in_others(find):
     woman = case.boxes_xyxy[np.argmax(near)]
     assert woman[3] - woman[1] < 40
     assert box_iou(woman[None], find(case.image_bgr)).max() >= 0.5
+
+
+def test_a_player_sliding_under_another_is_found_where_nobody_was_read(monkeypatch):
+    """The PoseTrack clip's first frame (a football match): a player slides along the ground under an
+    opponent jumping over him. The detector and the segmenter see the two as one region and the landmark model
+    reads the jumper; the segmenter's person pixels left once the people found are taken out are the sliding
+    player, and a reading there finds him (the box drawn by hand)."""
+    import cv2
+
+    import arsdk.estimators.mediapipe_pose as mediapipe_pose
+
+    image = cv2.imread(str(data_file("people/posetrack18/videos/000001_mpiinew_test/000000.jpg")))
+    sliding = np.array([[620, 405, 830, 510]], np.float32)
+    jumping = np.array([[610, 255, 845, 525]], np.float32)  # over him, as the detector boxes both
+
+    def boxes():
+        with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False)) as estimator:
+            persons = estimator.infer(Frame(image, 0, 0.0))
+        return np.array([p.box_xyxy for p in persons], np.float32).reshape(-1, 4)
+
+    found = boxes()
+    assert box_iou(sliding, found).max() >= 0.5 and box_iou(jumping, found).max() >= 0.5
+    assert len(found) == 3  # and the runner beside them
+    monkeypatch.setattr(mediapipe_pose.MediaPipePoseEstimator, "_residual_people", lambda self, *args: [])
+    assert box_iou(sliding, boxes()).max() < 0.5

@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..densepose.charts import DenseChartOptions
@@ -352,6 +353,8 @@ class MediaPipePoseEstimator:
             self._interval = (self.options.proposal_interval if found_new or lost
                               else min(2 * self._interval, self.options.max_proposal_interval))  # fmt: skip
         if not video:
+            if round_ is not None:  # two people overlapping are one region: look again where nobody was read
+                persons += self._residual_people(image, wh, persons)
             # a still image's closer look (the detector's fine tiles) brings small candidates the landmark
             # model reads less surely: a small person needs more presence to be kept
             persons = [p for p in persons if _sure_for_size(p.height_px, p.score)]
@@ -463,6 +466,47 @@ class MediaPipePoseEstimator:
                 persons.append(person)
         self.clock.add("landmarks", start)
         return None
+
+    def _residual_people(self, image: np.ndarray, wh: tuple[int, int], persons: list[Person]) -> list[Person]:
+        """Still images: people the segmentation model sees where nobody found so far is.
+
+        Two people overlapping (a sliding tackle under a jumping player, a dancer and the spectator in front
+        of her) are one region to the detector and to the segmenter, and the landmark model reads one of them.
+        What is left of the segmenter's person pixels once every person found is taken out (their masks,
+        widened by :data:`_RESIDUAL_MARGIN` of the frame) is read again, the largest pieces first: a reading
+        is kept when it is sure (:data:`_RESIDUAL_SCORE`), its box holds most of the piece and its mask lies
+        mostly off the people found. Measured on the labelled set: hard cases 271 -> 274 of 348 people found,
+        unlabelled finds 0.61 -> 0.65 per image (photographs 0.72 -> 0.76, the same people found).
+        """
+        segmenter = next((p for p in self._box_proposers if isinstance(p, SegmentationProposer)), None)
+        if segmenter is None or len(persons) >= self.options.persons_cap:
+            return []
+        start = time.perf_counter()
+        w, h = wh
+        side = max(3, round(_RESIDUAL_MARGIN * max(w, h)))
+        taken = cv2.dilate(_mask_pixels(persons, wh), np.ones((side, side), np.uint8))
+        left = ((segmenter.probability(image) >= 0.5) & (taken == 0)).astype(np.uint8)
+        left = cv2.morphologyEx(left, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))  # no slivers along edges
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(left)
+        found: list[Person] = []
+        pieces = sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA])[:_MAX_RESIDUAL_PIECES]
+        for k in pieces:
+            x, y, bw, bh, area = (int(v) for v in stats[k])
+            if area < _MIN_RESIDUAL_AREA * w * h:
+                break
+            box = np.array([x, y, x + bw, y + bh], np.float32)
+            result = self._check_box(image, box, wh, self.options.flip_test, self.options.refine_passes, True)
+            if result is None or result.score < _RESIDUAL_SCORE:
+                continue
+            person = self._to_person(result, wh, SegmentationProposer.name)
+            own = _mask_pixels([person], wh)
+            on_others = float((own & taken).sum()) / max(float(own.sum()), 1.0)
+            x0, y0, x1, y1 = np.clip(np.round(person.box_xyxy).astype(int), 0, [w, h, w, h])
+            holds = float((labels[y0:y1, x0:x1] == k).sum()) / area
+            if holds >= 0.5 and on_others <= 0.5 and not self._is_duplicate(person, persons + found):
+                found.append(person)
+        self.clock.add("residual_people", start)
+        return found
 
     def _check_box(self, image: np.ndarray, box_xyxy: np.ndarray, resolution_wh: tuple[int, int], flip: bool,
                    passes: int, retry: bool,
@@ -657,6 +701,17 @@ def _spanning_detector_boxes(persons: list[Person], detected_xyxy: np.ndarray) -
     return out
 
 
+def _mask_pixels(persons: list[Person], resolution_wh: tuple[int, int]) -> np.ndarray:
+    """(H, W) uint8: 1 where any of ``persons``' masks says person (probability >= 0.5)."""
+    w, h = resolution_wh
+    out = np.zeros((h, w), np.uint8)
+    for person in persons:
+        if person.mask is not None:
+            view, probability = person.mask.paste(out)
+            view |= (probability >= 0.5).astype(np.uint8)
+    return out
+
+
 def _sure_for_size(height_px: float, score: float) -> bool:
     """Still images: whether a reading of a person this tall is sure enough to keep (a person under
     :data:`_SMALL_PERSON_PX` needs a presence of :data:`_SMALL_PERSON_SCORE`)."""
@@ -733,6 +788,16 @@ _SMALL_PERSON_SCORE = 0.75
 0.75, and 11 of the 26 unlabelled finds (a traffic sign of vtest.avi among them). A still image's second look
 at a detector box passes over readings that fall short of it and tries the other region sizes: hard cases
 269 -> 271 of 348 people found (a woman 38 px tall read with 0.53 in one region and 1.0 in the next)."""
+_RESIDUAL_MARGIN = 0.01
+"""The people found are taken out of the segmenter's person pixels with their masks widened by this share of
+the frame's longer side (the masks' edges differ from the segmenter's)."""
+_MIN_RESIDUAL_AREA = 0.003
+"""A piece left over needs this share of the frame (as a segmentation region does)."""
+_MAX_RESIDUAL_PIECES = 5
+"""At most this many pieces left over are read (the largest), a landmark reading or a few each."""
+_RESIDUAL_SCORE = 0.75
+"""The presence a person read in a piece left over needs: with 0.5, hard cases 274 of 348 as well and 0.68
+unlabelled finds per image instead of 0.65; with 0.9, 272 and 0.65."""
 _AGREES_WITH_PROPOSAL = 0.5
 """The IoU of a person's box with the proposal box it came from above which the reading is taken as is."""
 _WHOLE_OF_UPPER = 3.0
