@@ -790,7 +790,8 @@ at a detector box passes over readings that fall short of it and tries the other
 269 -> 271 of 348 people found (a woman 38 px tall read with 0.53 in one region and 1.0 in the next)."""
 _RESIDUAL_MARGIN = 0.01
 """The people found are taken out of the segmenter's person pixels with their masks widened by this share of
-the frame's longer side (the masks' edges differ from the segmenter's)."""
+the frame's longer side (the masks' edges differ from the segmenter's). With 0.005 the hard cases' unlabelled
+finds were 0.67 per image instead of 0.65 (the same people found); with 0.02, 273 of 348 people and 0.68."""
 _MIN_RESIDUAL_AREA = 0.003
 """A piece left over needs this share of the frame (as a segmentation region does)."""
 _MAX_RESIDUAL_PIECES = 5
