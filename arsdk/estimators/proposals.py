@@ -125,12 +125,19 @@ class SegmentationProposer:
             if not path.is_file():
                 raise ModelLoadError(f"{path} is missing: arsdk needs mediapipe==0.10.21 (pip install mediapipe==0.10.21)")
             self._models[key] = _SegmentationModel(path, threads) if litert_available() else _OpenCvSegmentation(path)
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (frame, its probability)
 
     def probability(self, image_bgr: np.ndarray) -> np.ndarray:
-        """(H, W) float32 person probability over the frame."""
+        """(H, W) float32 person probability over the frame. The last frame's map is kept: asked again for
+        the same frame (the estimator's look where nobody was read, after the proposals) it is not computed
+        twice."""
+        if self._last is not None and self._last[0] is image_bgr:
+            return self._last[1]
         h, w = image_bgr.shape[:2]
         model = self._models["wide" if w >= 1.5 * h else "square"]
-        return cv2.resize(model(image_bgr), (w, h), interpolation=cv2.INTER_LINEAR)
+        probability = cv2.resize(model(image_bgr), (w, h), interpolation=cv2.INTER_LINEAR)
+        self._last = (image_bgr, probability)
+        return probability
 
     def propose(self, image_bgr: np.ndarray) -> list[BoxProposal]:
         """Boxes of the person regions, most confident first."""
