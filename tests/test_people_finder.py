@@ -238,3 +238,34 @@ def test_a_player_sliding_under_another_is_found_where_nobody_was_read(monkeypat
     assert len(found) == 3  # and the runner beside them
     monkeypatch.setattr(mediapipe_pose.MediaPipePoseEstimator, "_residual_people", lambda self, *args: [])
     assert box_iou(sliding, boxes()).max() < 0.5
+
+
+def _posetrack_clip_frame(index: int) -> np.ndarray:
+    import cv2
+
+    return cv2.imread(str(data_file(f"people/posetrack18/videos/000001_mpiinew_test/{index:06d}.jpg")))
+
+
+def test_a_clip_s_first_frame_finds_the_people_its_still_image_finds():
+    """In VIDEO mode the first search of a clip looks as closely as a still image's: the sliding player of the
+    PoseTrack clip's first frame, found on the still image only where nobody was read, is found on the clip's
+    first frame too; the later searches are the quick ones; without the close first look he is missed."""
+    sliding = np.array([[620, 405, 830, 510]], np.float32)
+
+    def first_frames(**options):
+        stages = []
+        options = PoseEstimatorOptions(running_mode=RunMode.VIDEO, dense_iuv=False, **options)
+        with MediaPipePoseEstimator(options) as estimator:
+            for index in range(2):
+                persons = estimator.infer(Frame(_posetrack_clip_frame(index), index, index * 40.0))
+                stages.append(set(estimator.clock.last_ms))
+                if index == 0:
+                    found = np.array([p.box_xyxy for p in persons], np.float32).reshape(-1, 4)
+        return found, stages
+
+    found, stages = first_frames()
+    assert box_iou(sliding, found).max() >= 0.5
+    assert "residual_people" in stages[0] and "residual_people" not in stages[1]
+    found, stages = first_frames(thorough_first_search=False)
+    assert box_iou(sliding, found).max() < 0.5
+    assert not any("residual_people" in s for s in stages)

