@@ -281,6 +281,15 @@ def test_live_sources_search_for_new_people_beside_the_frame_loop(flags, live, e
         assert (estimator.options.steady_frame_time is not None) is live  # files: everyone read on every frame
 
 
+@pytest.mark.parametrize(("flags", "expected"), [([], True), (["--quick-first-search"], False)])
+def test_a_video_file_s_first_search_is_close_unless_asked_to_be_quick(flags, expected):
+    from arsdk.cli import build_parser, make_estimator
+
+    args = build_parser().parse_args(["run", "clip.mp4", *flags])
+    with make_estimator(args, video=True, live=False) as estimator:
+        assert estimator.options.thorough_first_search is expected
+
+
 # -- one grammar -----------------------------------------------------------------------------------------------
 
 
