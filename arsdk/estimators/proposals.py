@@ -84,6 +84,9 @@ class HogProposer:
         image = image_bgr
         if upscale > 1.0:
             image = cv2.resize(image_bgr, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_LINEAR)
+        window_w, window_h = self._hog.winSize
+        if image.shape[0] < window_h or image.shape[1] < window_w:
+            return []  # no person fits (and OpenCV's detectMultiScale crashes the process on such a frame)
         rects, weights = self._hog.detectMultiScale(
             image, hitThreshold=self.hit_threshold, winStride=(8, 8), padding=(8, 8), scale=self.scale_step
         )
