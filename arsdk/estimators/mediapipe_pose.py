@@ -499,7 +499,8 @@ class MediaPipePoseEstimator:
         return None
 
     def _residual_people(self, image: np.ndarray, wh: tuple[int, int], persons: list[Person]) -> list[Person]:
-        """Still images: people the segmentation model sees where nobody found so far is.
+        """A close look (a still image, a video file's first search): people the segmentation model sees
+        where nobody found so far is.
 
         Two people overlapping (a sliding tackle under a jumping player, a dancer and the spectator in front
         of her) are one region to the detector and to the segmenter, and the landmark model reads one of them.

@@ -131,21 +131,24 @@ class SegmentationProposer:
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # (frame, its probability)
 
     def probability(self, image_bgr: np.ndarray) -> np.ndarray:
-        """(H, W) float32 person probability over the frame. The last frame's map is kept: asked again for
-        the same frame (the estimator's look where nobody was read, after the proposals) it is not computed
-        twice."""
+        """(H, W) float32 person probability over the frame. The map :meth:`propose` made is kept: asked for
+        the frame it last proposed on (the estimator's look where nobody was read, after the proposals) it is
+        not computed twice."""
         if self._last is not None and self._last[0] is image_bgr:
             return self._last[1]
+        return self._computed(image_bgr)
+
+    def _computed(self, image_bgr: np.ndarray) -> np.ndarray:
         h, w = image_bgr.shape[:2]
         model = self._models["wide" if w >= 1.5 * h else "square"]
-        probability = cv2.resize(model(image_bgr), (w, h), interpolation=cv2.INTER_LINEAR)
-        self._last = (image_bgr, probability)
-        return probability
+        return cv2.resize(model(image_bgr), (w, h), interpolation=cv2.INTER_LINEAR)
 
     def propose(self, image_bgr: np.ndarray) -> list[BoxProposal]:
         """Boxes of the person regions, most confident first."""
         h, w = image_bgr.shape[:2]
-        probability = self.probability(image_bgr)
+        # always computed afresh: a caller that reads every frame into the same array passes the same object
+        probability = self._computed(image_bgr)
+        self._last = (image_bgr, probability)
         count, labels, stats, _ = cv2.connectedComponentsWithStats((probability >= self.threshold).astype(np.uint8))
         proposals = []
         for k in range(1, count):
