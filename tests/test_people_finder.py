@@ -269,3 +269,29 @@ def test_a_clip_s_first_frame_finds_the_people_its_still_image_finds():
     found, stages = first_frames(thorough_first_search=False)
     assert box_iou(sliding, found).max() < 0.5
     assert not any("residual_people" in s for s in stages)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "COCO_val2014_000000000564.jpg",  # the landmark model's own next region loses the boy at the table
+        # a man cut off at the thighs, found by MediaPipe's graph
+        "054d9ce9201beffc76e5ff2169d2af2f027002ca.jpg",
+    ],
+)
+def test_a_still_scene_read_as_a_clip_keeps_the_people_its_first_frame_found(name):
+    """In VIDEO mode a person found on the first frame is followed for as long as they stay: one whose hips do
+    not show is followed from the region around their box, and one the landmark model's next region loses is
+    read again in the region that last found them."""
+    case = next(c for c in base_cases() if c.name.endswith(name))
+    options = PoseEstimatorOptions(running_mode=RunMode.VIDEO, dense_iuv=False)
+    with MediaPipePoseEstimator(options) as estimator:
+        frames = []
+        for index in range(10):
+            persons = estimator.infer(Frame(case.image_bgr, index, index * 40.0))
+            frames.append(np.array([p.box_xyxy for p in persons], np.float32).reshape(-1, 4))
+    found_first = box_iou(case.boxes_xyxy, frames[0]).max(axis=1) >= 0.5
+    assert found_first.any()
+    for index, boxes in enumerate(frames[1:], start=1):
+        kept = box_iou(case.boxes_xyxy, boxes).max(axis=1, initial=0.0) >= 0.5
+        assert kept[found_first].all(), (index, case.boxes_xyxy[found_first & ~kept], boxes)

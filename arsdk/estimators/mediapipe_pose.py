@@ -323,8 +323,8 @@ class MediaPipePoseEstimator:
                     deferred = [f.person.replace(attributes={**f.person.attributes, "deferred": True}) for f in order[k:]]
                     break
                 start = time.perf_counter()
-                result = self._landmarker.infer(image, followed.roi, self.options.flip_test)
-                person = self._to_person(result, wh, "track") if result.score >= self.options.min_person_score else None
+                spare = limit_ms is None or self._passes_left(frame_start, limit_ms) > 1  # room to read again
+                person = self._follow(image, followed, wh, spare)
                 if person is None or self._is_duplicate(person, persons):
                     lost = lost or followed.frames >= 5  # a person, not a short-lived false find, was lost
                 else:
@@ -393,7 +393,7 @@ class MediaPipePoseEstimator:
         persons = persons[: self.options.persons_cap]
         if video:
             self._followed = [_Followed(r, p.attributes.get("_followed", 0), p, bool(p.attributes.get("deferred")))
-                              for p in persons if (r := self._next_roi(p)) is not None]  # fmt: skip
+                              for p in persons if (r := self._next_roi(p, wh)) is not None]  # fmt: skip
             skipped_ms = len(deferred) * float(np.median(self._pass_ms)) if deferred else 0.0
             self._landmark_ms.append(self.clock.last_ms.get("landmarks", 0.0))
             self._everyone_ms.append(self._landmark_ms[-1] + skipped_ms)
@@ -633,6 +633,47 @@ class MediaPipePoseEstimator:
             return fallback
         return self._to_person(result, resolution_wh, person.proposal)
 
+    def _follow(self, image: np.ndarray, followed: _Followed, resolution_wh: tuple[int, int],
+                spare: bool = True) -> Person | None:  # fmt: skip
+        """A followed person's reading on this frame (None: nobody there any more).
+
+        The landmark model's next region comes from its alignment points, which it guesses for a body cut off
+        by the frame or hidden in part. The guess can carry the region onto the person beside them or a part
+        of this one (the box jumps: IoU with the last box under :data:`_JUMP_IOU`, which a person moving
+        between frames does not do), or to where the model no longer sees a person. Then, when the frame has
+        time for another pass (``spare``), the region their last reading came from is read again, and that
+        reading is kept when it agrees with the last one (box IoU >= 0.5, the same head and torso); from then
+        on the person is followed in that region, moved and scaled with their box (anchored), instead of the
+        alignment points' region.
+        Measured on the labelled photographs each read as a 40-frame clip: the share of their people found
+        on the 40th frame 0.73 -> 0.81 (0.89 on the first), over all frames 0.76 -> 0.83; unlabelled finds
+        0.31 -> 0.66 per frame (0.76 on a still image: what the first search finds is kept, right or wrong).
+        vtest.avi's ID links (the slow test's harness): 99.2% of 634 -> 99.1% of 641.
+        """
+        flip = self.options.flip_test
+        last = followed.person
+        anchored = bool(last.attributes.get("_anchored"))
+        result = self._landmarker.infer(image, followed.roi, flip)
+        sure = result.score >= self.options.min_person_score
+        person = self._to_person(result, resolution_wh, "track") if sure else None
+        if person is not None and _iou(person.box_xyxy, last.box_xyxy) >= _JUMP_IOU:
+            if anchored:
+                moved = _moved(followed.roi, last.box_xyxy, person.box_xyxy)
+                person = _anchored_to(person, moved)
+            return person
+        anchor = last.attributes.get("_read_roi")
+        if anchored or not spare or not isinstance(anchor, Roi) or anchor == followed.roi:
+            return person
+        again = self._landmarker.infer(image, anchor, flip)
+        if again.score < self.options.min_person_score:
+            return person
+        steady = self._to_person(again, resolution_wh, "track")
+        if (_iou(steady.box_xyxy, last.box_xyxy) < _AGREES_WITH_PROPOSAL
+                or not _same_person(steady, last, self.options.min_dedup_distance)):  # fmt: skip
+            return person
+        moved = _moved(anchor, last.box_xyxy, steady.box_xyxy)
+        return _anchored_to(steady, moved)
+
     def _to_person(self, result: LandmarkResult, resolution_wh: tuple[int, int], proposal: str) -> Person:
         box = person_box(result.landmarks, result.mask, resolution_wh)
         return Person(
@@ -642,7 +683,7 @@ class MediaPipePoseEstimator:
             world_landmarks=result.world_landmarks,
             mask=result.mask,
             proposal=proposal,
-            attributes={"_next_roi": result.next_roi},
+            attributes={"_next_roi": result.next_roi, "_read_roi": result.roi},
         )
 
     def _landmark_limit_ms(self) -> float | None:
@@ -678,13 +719,18 @@ class MediaPipePoseEstimator:
         return limit_ms is not None and passes_done > 0 and self._passes_left(frame_start, limit_ms) == 0
 
     @staticmethod
-    def _next_roi(person: Person) -> Roi | None:
+    def _next_roi(person: Person, resolution_wh: tuple[int, int]) -> Roi | None:
+        """Where to read ``person`` on the next frame: the landmark model's next region; for a person
+        MediaPipe's graph found, the region from their landmarks, or around their box when their hips or
+        shoulders do not show (a person cut off by the frame was otherwise found on a search frame and dropped
+        on the next)."""
         roi = person.attributes.get("_next_roi")
         if isinstance(roi, Roi):
             return roi
         if person.landmarks is None:
             return None
-        return roi_from_landmarks(person.landmarks.xy_px, person.landmarks.visible(0.5))
+        roi = roi_from_landmarks(person.landmarks.xy_px, person.landmarks.visible(0.5))
+        return roi if roi is not None else roi_from_box(person.box_xyxy, frame_wh=resolution_wh)
 
     def _is_duplicate(self, person: Person, others: list[Person]) -> bool:
         return any(_same_person(person, other, self.options.min_dedup_distance) for other in others)
@@ -731,6 +777,21 @@ def _spanning_detector_boxes(persons: list[Person], detected_xyxy: np.ndarray) -
             person = person.replace(box_xyxy=np.concatenate([lo, hi]).astype(np.float32))
         out.append(person)
     return out
+
+
+def _moved(roi: Roi, from_xyxy: np.ndarray, to_xyxy: np.ndarray) -> Roi:
+    """``roi`` moved as a person's box moved from ``from_xyxy`` to ``to_xyxy``: shifted with the box's centre,
+    scaled with its longer side (by at most a quarter a frame)."""
+    shift = (to_xyxy[:2] + to_xyxy[2:]) / 2 - (from_xyxy[:2] + from_xyxy[2:]) / 2
+    before, after = float(np.max(from_xyxy[2:] - from_xyxy[:2])), float(np.max(to_xyxy[2:] - to_xyxy[:2]))
+    growth = float(np.clip(after / max(before, 1.0), 0.8, 1.25))
+    centre = (roi.center_xy[0] + float(shift[0]), roi.center_xy[1] + float(shift[1]))
+    return Roi(centre, roi.size_px * growth, roi.rotation_rad)
+
+
+def _anchored_to(person: Person, roi: Roi) -> Person:
+    """``person``, to be followed in ``roi`` on the next frame and after (see ``_follow``)."""
+    return person.replace(attributes={**person.attributes, "_next_roi": roi, "_anchored": True})
 
 
 def _mask_pixels(persons: list[Person], resolution_wh: tuple[int, int]) -> np.ndarray:
@@ -833,6 +894,8 @@ _RESIDUAL_SCORE = 0.75
 unlabelled finds per image instead of 0.65; with 0.9, 272 and 0.65."""
 _AGREES_WITH_PROPOSAL = 0.5
 """The IoU of a person's box with the proposal box it came from above which the reading is taken as is."""
+_JUMP_IOU = 0.3
+"""A followed person's box that overlaps their last one less than this jumped (:meth:`_follow`)."""
 _WHOLE_OF_UPPER = 3.0
 """A standing person is about this many times as tall as the head-and-shoulders box a detector gives them."""
 _UPPER_BODY_ASPECT = 1.4
