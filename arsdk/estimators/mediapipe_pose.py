@@ -645,11 +645,10 @@ class MediaPipePoseEstimator:
         reading is kept when it agrees with the last one (box IoU >= 0.5, the same head and torso); from then
         on the person is followed in that region, moved and scaled with their box (anchored), instead of the
         alignment points' region.
-        Measured on the labelled photographs each read as a 40-frame clip, the share of their people found on
-        the 40th frame: 0.73 before, 0.81 with this, 0.86 also with people without hips followed (see
-        :meth:`_next_roi`; 0.89 on the first frame); over all frames 0.76, 0.83, 0.86. Unlabelled finds
-        0.31 -> 0.63 per frame (0.76 on a still image: what the first search finds is kept, right or wrong).
-        vtest.avi's ID links (the slow test's harness): 99.2% of 634 -> 99.7% of 660, 15 IDs.
+        Measured on the labelled photographs each read as a 40-frame clip: the share of their people found
+        on the 40th frame 0.73 -> 0.81 (0.89 on the first), over all frames 0.76 -> 0.83; unlabelled finds
+        0.31 -> 0.66 per frame (0.76 on a still image: what the first search finds is kept, right or wrong).
+        vtest.avi's ID links (the slow test's harness): 99.2% of 634 -> 99.1% of 641.
         """
         flip = self.options.flip_test
         last = followed.person
@@ -895,11 +894,8 @@ _RESIDUAL_SCORE = 0.75
 unlabelled finds per image instead of 0.65; with 0.9, 272 and 0.65."""
 _AGREES_WITH_PROPOSAL = 0.5
 """The IoU of a person's box with the proposal box it came from above which the reading is taken as is."""
-_JUMP_IOU = 0.55
-"""A followed person's box that overlaps their last one less than this jumped (:meth:`_follow`).
-vtest.avi's ID links by this bound: 0.3: 99.1% of 641, 0.5: 99.1% of 651, 0.55: 99.7% of 660, 0.6: 99.8%
-of 646 (17 IDs against 15), 0.65: 99.4% of 657, 0.7: 99.2% of 623; the still clips keep 0.86 of their
-people from 0.5 on (0.85 with 0.3)."""
+_JUMP_IOU = 0.3
+"""A followed person's box that overlaps their last one less than this jumped (:meth:`_follow`)."""
 _WHOLE_OF_UPPER = 3.0
 """A standing person is about this many times as tall as the head-and-shoulders box a detector gives them."""
 _UPPER_BODY_ASPECT = 1.4
