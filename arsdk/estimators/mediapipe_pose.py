@@ -650,12 +650,9 @@ class MediaPipePoseEstimator:
         0.31 -> 0.66 per frame (0.76 on a still image: what the first search finds is kept, right or wrong).
         vtest.avi's ID links (the slow test's harness): 99.2% of 634 -> 99.1% of 641.
         """
-        flip = self.options.flip_test
         last = followed.person
         anchored = bool(last.attributes.get("_anchored"))
-        result = self._landmarker.infer(image, followed.roi, flip)
-        sure = result.score >= self.options.min_person_score
-        person = self._to_person(result, resolution_wh, "track") if sure else None
+        person = self._read(image, followed.roi, resolution_wh)
         if person is not None and _iou(person.box_xyxy, last.box_xyxy) >= _JUMP_IOU:
             if anchored:
                 moved = _moved(followed.roi, last.box_xyxy, person.box_xyxy)
@@ -664,15 +661,18 @@ class MediaPipePoseEstimator:
         anchor = last.attributes.get("_read_roi")
         if anchored or not spare or not isinstance(anchor, Roi) or anchor == followed.roi:
             return person
-        again = self._landmarker.infer(image, anchor, flip)
-        if again.score < self.options.min_person_score:
-            return person
-        steady = self._to_person(again, resolution_wh, "track")
-        if (_iou(steady.box_xyxy, last.box_xyxy) < _AGREES_WITH_PROPOSAL
+        steady = self._read(image, anchor, resolution_wh)
+        if (steady is None or _iou(steady.box_xyxy, last.box_xyxy) < _AGREES_WITH_PROPOSAL
                 or not _same_person(steady, last, self.options.min_dedup_distance)):  # fmt: skip
             return person
         moved = _moved(anchor, last.box_xyxy, steady.box_xyxy)
         return _anchored_to(steady, moved)
+
+    def _read(self, image: np.ndarray, roi: Roi, resolution_wh: tuple[int, int]) -> Person | None:
+        """The followed person the landmark model reads in ``roi`` (None when it sees nobody there)."""
+        result = self._landmarker.infer(image, roi, self.options.flip_test)
+        sure = result.score >= self.options.min_person_score
+        return self._to_person(result, resolution_wh, "track") if sure else None
 
     def _to_person(self, result: LandmarkResult, resolution_wh: tuple[int, int], proposal: str) -> Person:
         box = person_box(result.landmarks, result.mask, resolution_wh)
