@@ -203,6 +203,21 @@ def test_a_large_man_cut_off_by_two_edges_gets_a_box_spanning_the_detector_s(fin
         assert box_iou(man, _finder(estimator)(case.image_bgr)).max() < 0.5
 
 
+def test_a_person_read_twice_with_the_same_pixels_is_one_person(find, monkeypatch):
+    """Human3.6M, a woman reclining on the floor: the BlazePose graph and the detector's box read her twice,
+    as two different bodies (landmarks far apart) over the same pixels (boxes IoU 0.8, masks 0.7). Two
+    readings whose masks coincide are one person: she is found once."""
+    import arsdk.estimators.mediapipe_pose as mediapipe_pose
+
+    case = next(case for case in base_cases() if case.name.startswith("h36m/S5_SittingDown"))
+    her = case.boxes_xyxy[:1]
+    assert len(case.boxes_xyxy) == 1
+    assert int((box_iou(her, find(case.image_bgr))[0] >= 0.5).sum()) == 1
+    monkeypatch.setattr(mediapipe_pose, "_same_pixels", lambda a, b: False)
+    with MediaPipePoseEstimator(PoseEstimatorOptions(dense_iuv=False, max_persons=30)) as estimator:
+        assert int((box_iou(her, _finder(estimator)(case.image_bgr))[0] >= 0.5).sum()) == 2
+
+
 def test_a_small_person_read_unsure_in_one_region_is_read_again_in_others(find):
     """COCO 257 at half size: a woman in red queueing at a food truck, 38 px tall. The usual region around the
     detector's box reads her with a presence of 0.53, under what a person that small needs on a still image
