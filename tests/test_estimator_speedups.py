@@ -125,6 +125,39 @@ def test_a_frame_without_time_for_everyone_defers_people_to_the_next(sample_clip
         PoseEstimatorOptions(steady_frame_time=0.5)
 
 
+def test_a_find_that_waited_its_longest_is_checked_in_a_followed_person_s_place(one_person_clip):
+    """``steady_frame_time`` with one person followed: a second pass never fits a frame, so a new find waits
+    its longest (two frames) and is then checked all the same. The followed person keeps their last reading
+    on that frame (deferred) and the check takes their pass: the frame costs one landmark pass, not two."""
+    from arsdk.estimators import mediapipe_pose
+    from arsdk.estimators.background import ProposalRound
+    from arsdk.estimators.proposals import BoxProposal
+
+    options = PoseEstimatorOptions(RunMode.VIDEO, proposal_interval=1000, max_proposal_interval=1000,
+                                   background_proposals=True, steady_frame_time=1.4,
+                                   dense_iuv=False)  # fmt: skip
+    frames = one_person_clip.frames_bgr
+    with MediaPipePoseEstimator(options) as estimator:
+        for index in range(15):
+            persons = estimator.infer(Frame(frames[index], index, index * 100.0))
+            _camera_pace(estimator)
+        assert len(persons) == 1 and not persons[0].attributes.get("deferred")
+        estimator._background.take()  # nothing pending: the find below is the only one waiting
+        spectator = BoxProposal(np.array([10, 90, 140, 270], np.float32), 0.6, "detector")
+        estimator._carried = ProposalRound(14, boxes=(spectator,))
+        estimator._checks_waited = mediapipe_pose._MAX_CHECK_WAIT
+        passes = []
+        infer = estimator._landmarker.infer
+        estimator._landmarker.infer = lambda *args, **kwargs: passes.append(1) or infer(*args, **kwargs)
+        persons = estimator.infer(Frame(frames[15], 15, 1500.0))
+        assert len(passes) == 1  # the find's check
+        assert persons[0].attributes.get("deferred") and persons[0].height_px > 250
+        assert estimator._carried is None and estimator._checks_waited == 0
+        passes.clear()
+        persons = estimator.infer(Frame(frames[16], 16, 1600.0))  # read first on the next frame
+        assert passes and not persons[0].attributes.get("deferred")
+
+
 def test_frames_cut_short_do_not_drive_the_steady_limit_down():
     """The limit is ``steady_frame_time`` x the median landmark work, but never below the median of what reading
     everyone took: when most frames defer someone, a frame at the usual pace still reads everyone."""

@@ -310,8 +310,14 @@ class MediaPipePoseEstimator:
         # a background search finished on an earlier frame (checked on this one), else what the last one left
         # unchecked
         waiting = None
+        reserve = 0  # landmark passes kept for a new find's check
         if self._background is not None:
-            waiting, self._carried = self._background.take() or self._carried, None
+            fresh = self._background.take()
+            # finds left unchecked for the longest they may wait are checked on this frame: their pass is
+            # kept free by deferring a followed person instead of making this frame a pass longer
+            reserve = int(fresh is None and self._carried is not None
+                          and self._checks_waited >= _MAX_CHECK_WAIT)  # fmt: skip
+            waiting, self._carried = fresh or self._carried, None
         limit_ms = self._landmark_limit_ms()
         self._frame_pass_ms = []
         deferred: list[Person] = []
@@ -319,7 +325,7 @@ class MediaPipePoseEstimator:
             # who waited last frame goes first; the others in their order (nearest first) while there is time
             order = sorted(self._followed, key=lambda f: not f.deferred)
             for k, followed in enumerate(order):
-                if not followed.deferred and self._over(frame_start, limit_ms, k):
+                if not followed.deferred and self._over(frame_start, limit_ms, k, reserve):
                     deferred = [f.person.replace(attributes={**f.person.attributes, "deferred": True}) for f in order[k:]]
                     break
                 start = time.perf_counter()
@@ -714,9 +720,12 @@ class MediaPipePoseEstimator:
         elapsed_ms = (time.perf_counter() - frame_start) * 1000.0
         return max(int((limit_ms - elapsed_ms) // max(expected_ms, 1e-3)), 0)
 
-    def _over(self, frame_start: float, limit_ms: float | None, passes_done: int) -> bool:
-        """Whether one more landmark pass would take this frame past ``limit_ms`` (never before a first pass)."""
-        return limit_ms is not None and passes_done > 0 and self._passes_left(frame_start, limit_ms) == 0
+    def _over(self, frame_start: float, limit_ms: float | None, passes_done: int, reserved: int = 0) -> bool:
+        """Whether one more landmark pass would take this frame past ``limit_ms`` once ``reserved`` passes
+        are kept for other work (never before a first pass unless passes are reserved)."""
+        if limit_ms is None or (passes_done == 0 and not reserved):
+            return False
+        return self._passes_left(frame_start, limit_ms) <= reserved
 
     @staticmethod
     def _next_roi(person: Person, resolution_wh: tuple[int, int]) -> Roi | None:
